@@ -1,0 +1,71 @@
+"""Execute the course notebooks and keep the paired ``.ipynb`` files in step with their sources.
+
+The percent-format ``notebooks/NN_name.py`` files are the source of truth (they diff well); each
+has a paired ``.ipynb`` that JupyterLab opens, committed *with the outputs of a full run* so a
+learner sees the real figures before running anything. ``python scripts/build_notebooks.py``
+re-executes and rewrites them; ``tests/test_notebooks.py`` checks that sources match and executes
+every notebook in smoke mode.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+
+
+def notebook_sources() -> list[Path]:
+    """The course notebooks' percent-format sources, in course order."""
+    return sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def read_source(path: str | Path):
+    """Read a percent-format ``.py`` notebook into an ``nbformat`` notebook (no outputs)."""
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def execute(path: str | Path, smoke: bool, timeout: int = 1800):
+    """Execute a notebook source top to bottom in a fresh kernel; return the executed notebook.
+
+    Runs in the ``notebooks/`` folder with ``PEARL_LITE_SMOKE`` set when ``smoke`` is true.
+    A cell that raises makes this raise ``nbclient.exceptions.CellExecutionError``.
+    """
+    from nbclient import NotebookClient
+
+    nb = read_source(path)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3",
+                                          "language": "python"})
+    old = os.environ.get("PEARL_LITE_SMOKE")
+    os.environ["PEARL_LITE_SMOKE"] = "1" if smoke else "0"
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(Path(path).parent)}})
+        client.execute()
+    finally:
+        if old is None:
+            os.environ.pop("PEARL_LITE_SMOKE", None)
+        else:
+            os.environ["PEARL_LITE_SMOKE"] = old
+    return nb
+
+
+def write_ipynb(nb, py_path: str | Path) -> Path:
+    """Write ``nb`` next to ``py_path`` as the paired ``.ipynb`` (atomically)."""
+    import jupytext
+
+    from pearl_lite.utils import atomic_write_bytes
+
+    out = Path(py_path).with_suffix(".ipynb")
+    text = jupytext.writes(nb, fmt="ipynb")
+    atomic_write_bytes(out, text.encode())
+    return out
+
+
+def cell_sources(nb) -> list[tuple[str, str]]:
+    """``(cell_type, source)`` of every cell, for comparing a ``.py`` with its ``.ipynb``."""
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
