@@ -39,18 +39,21 @@ def execute(path: str | Path, smoke: bool, timeout: int = 1800):
     nb = read_source(path)
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3",
                                           "language": "python"})
-    old = os.environ.get("PEARL_LITE_SMOKE")
+    # The kernel inherits our environment: smoke mode on or off, and the inline backend so that
+    # figures land in the notebook's outputs (it needs no display).
+    saved = {k: os.environ.get(k) for k in ("PEARL_LITE_SMOKE", "MPLBACKEND")}
     os.environ["PEARL_LITE_SMOKE"] = "1" if smoke else "0"
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(Path(path).parent)}})
         client.execute()
     finally:
-        if old is None:
-            os.environ.pop("PEARL_LITE_SMOKE", None)
-        else:
-            os.environ["PEARL_LITE_SMOKE"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return nb
 
 
