@@ -24,6 +24,11 @@ Each environment is also registered with gymnasium as ``pearl_lite/<name>-v0``, 
 ``gymnasium.make("pearl_lite/cheetah-vel-v0", seed=0)`` (same keyword arguments as
 ``make_env``; the horizon is built into the environment, so no ``TimeLimit`` is added).
 
+Rendering MuJoCo tasks without a display: ``make_env(name, render_mode="rgb_array")`` renders
+off-screen through ``MUJOCO_GL``. On Linux without ``DISPLAY``/``WAYLAND_DISPLAY`` this module
+sets ``MUJOCO_GL=egl`` when it is unset (it must be set before ``mujoco`` is first imported);
+EGL needs ``libegl1`` (Mesa), and ``MUJOCO_GL=osmesa`` needs ``libosmesa6``.
+
 =====================  ==========================================  =======  ============
 name                   tasks                                       tasks    train / test
 =====================  ==========================================  =======  ============
@@ -42,6 +47,8 @@ hopper-rand-params     mass, inertia, damping, friction            50       40 /
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +56,14 @@ import gymnasium as gym
 import numpy as np
 
 from pearl_lite.envs.base import MetaEnv, official_split
+
+if (
+    sys.platform.startswith("linux")
+    and "MUJOCO_GL" not in os.environ
+    and not os.environ.get("DISPLAY")
+    and not os.environ.get("WAYLAND_DISPLAY")
+):
+    os.environ["MUJOCO_GL"] = "egl"  # headless: glfw (mujoco's default) cannot open a window
 
 # suite name -> "module:Class"; modules are imported on first use (MuJoCo only when needed).
 _ENTRY_POINTS: dict[str, str] = {
