@@ -158,6 +158,31 @@ def log_one_minus_tanh_sq(u: Tensor) -> Tensor:
     return 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
 
 
+def tanh_gaussian_log_prob(u: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
+    r"""Log-density of the action ``a = tanh(u)`` given its pre-tanh sample ``u``.
+
+    Introduced in notebook 3 (Ex 3.1); :class:`TanhGaussian` uses it. With
+    :math:`u \sim N(\mu, \sigma^2)` per dimension and :math:`a = \tanh u`,
+
+    .. math::
+        \log \pi(a) = \sum_d \Big[\log N(u_d; \mu_d, \sigma_d^2)
+            - \log\big(1 - \tanh^2 u_d\big)\Big],
+
+    the second term written with :func:`log_one_minus_tanh_sq` so that it stays finite when
+    ``tanh(u)`` rounds to exactly ±1 (``u = 20`` in float32).
+
+    Args:
+        u: pre-tanh sample, shape ``(..., A)``.
+        mean, log_std: the Gaussian's parameters, broadcastable to ``u``.
+
+    Returns:
+        log pi(a), shape ``(...)`` (summed over the action dimension).
+    """
+    var = torch.exp(2.0 * log_std)
+    log_normal = -0.5 * ((u - mean) ** 2 / var + 2.0 * log_std + math.log(2.0 * math.pi))
+    return (log_normal - log_one_minus_tanh_sq(u)).sum(dim=-1)
+
+
 class TanhGaussian:
     r"""A diagonal Gaussian squashed through tanh: the SAC policy's action distribution.
 
@@ -211,7 +236,7 @@ class TanhGaussian:
         return self._log_prob_pre_tanh(torch.atanh(action))
 
     def _log_prob_pre_tanh(self, u: Tensor) -> Tensor:
-        return (self.normal.log_prob(u) - log_one_minus_tanh_sq(u)).sum(dim=-1)
+        return tanh_gaussian_log_prob(u, self.mean, self.log_std)
 
     @property
     def mode(self) -> Tensor:

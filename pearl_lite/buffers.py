@@ -1,0 +1,205 @@
+"""Replay buffers: where an off-policy learner keeps the transitions it has seen.
+
+Introduced in notebook 3 (soft actor-critic); PEARL (notebook 4) keeps one buffer per task.
+
+- :class:`ReplayBuffer`: one ring buffer of transitions ``(obs, act, rew, next_obs, terminated,
+  truncated)`` in preallocated NumPy arrays, sampled uniformly.
+- :class:`MultiTaskReplayBuffer`: the same with a leading task axis, shape
+  ``(n_tasks, capacity, ...)``; ``sample(task_indices, batch_size)`` returns ``(T, B, ...)``
+  tensors, which is exactly the meta-batch PEARL trains on.
+
+Both store ``terminated`` and ``truncated`` separately. Only ``terminated`` (the MDP really ended:
+the pendulum fell, the robot reached an absorbing state) stops the bootstrap in the critic target;
+``truncated`` (a time limit cut the episode) does not, because the state after it still has a
+future. Keeping both lets the learner, and the tests, see the difference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+Tensor = torch.Tensor
+
+#: Names of the fields every buffer stores, in order.
+FIELDS = ("obs", "act", "rew", "next_obs", "terminated", "truncated")
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+class ReplayBuffer:
+    """A fixed-size ring buffer of transitions, sampled uniformly at random.
+
+    When full, new transitions overwrite the oldest ones (wrap-around).
+
+    Args:
+        obs_dim: observation size.
+        act_dim: action size.
+        capacity: maximum number of transitions kept.
+        seed: seed of the buffer's own random generator (sampling is reproducible).
+        device: where :meth:`sample` puts its tensors.
+
+    Example::
+
+        buf = ReplayBuffer(obs_dim=3, act_dim=1, capacity=100_000, seed=0)
+        buf.add(obs, act, rew, next_obs, terminated, truncated)   # one transition ...
+        buf.add(obs_b, act_b, rew_b, next_obs_b, term_b, trunc_b) # ... or a batch (N, ...)
+        batch = buf.sample(256)   # dict of tensors: obs (256, 3), rew (256,), ...
+    """
+
+    def __init__(
+        self, obs_dim: int, act_dim: int, capacity: int, seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        for name, value in (("obs_dim", obs_dim), ("act_dim", act_dim), ("capacity", capacity)):
+            _check_positive(name, value)
+        self.obs_dim, self.act_dim, self.capacity = obs_dim, act_dim, capacity
+        self.device = torch.device(device)
+        self.rng = np.random.default_rng(seed)
+        self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
+        self.act = np.zeros((capacity, act_dim), dtype=np.float32)
+        self.rew = np.zeros(capacity, dtype=np.float32)
+        self.next_obs = np.zeros((capacity, obs_dim), dtype=np.float32)
+        self.terminated = np.zeros(capacity, dtype=np.float32)
+        self.truncated = np.zeros(capacity, dtype=np.float32)
+        self.pos = 0  # where the next transition goes
+        self.size = 0  # how many slots hold data
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, obs, act, rew, next_obs, terminated, truncated) -> None:
+        """Store one transition (``obs`` of shape ``(obs_dim,)``) or a batch (``(N, obs_dim)``).
+
+        ``rew``, ``terminated`` and ``truncated`` are scalars for one transition, shape ``(N,)``
+        for a batch. A batch larger than the capacity keeps only its last ``capacity`` rows.
+        """
+        obs = np.asarray(obs, dtype=np.float32)
+        if obs.shape[-1:] != (self.obs_dim,) or obs.ndim > 2:
+            raise ValueError(f"obs must have shape ({self.obs_dim},) or (N, {self.obs_dim}), "
+                             f"got {obs.shape}")
+        obs = obs.reshape(-1, self.obs_dim)
+        n = obs.shape[0]
+        act = np.asarray(act, dtype=np.float32).reshape(n, self.act_dim)
+        next_obs = np.asarray(next_obs, dtype=np.float32).reshape(n, self.obs_dim)
+        rew = np.asarray(rew, dtype=np.float32).reshape(n)
+        terminated = np.asarray(terminated, dtype=np.float32).reshape(n)
+        truncated = np.asarray(truncated, dtype=np.float32).reshape(n)
+        if n > self.capacity:  # only the newest `capacity` transitions would survive anyway
+            obs, act, rew, next_obs = obs[-self.capacity:], act[-self.capacity:], \
+                rew[-self.capacity:], next_obs[-self.capacity:]
+            terminated, truncated = terminated[-self.capacity:], truncated[-self.capacity:]
+            n = self.capacity
+        # Slots pos, pos+1, ... modulo capacity: this is the wrap-around.
+        idx = (self.pos + np.arange(n)) % self.capacity
+        self.obs[idx], self.act[idx], self.rew[idx] = obs, act, rew
+        self.next_obs[idx], self.terminated[idx], self.truncated[idx] = next_obs, terminated, \
+            truncated
+        self.pos = int((self.pos + n) % self.capacity)
+        self.size = min(self.size + n, self.capacity)
+
+    def sample(self, batch_size: int) -> dict[str, Tensor]:
+        """Draw ``batch_size`` transitions uniformly (with replacement).
+
+        Returns:
+            dict with ``obs`` ``(B, obs_dim)``, ``act`` ``(B, act_dim)``, ``rew`` ``(B,)``,
+            ``next_obs`` ``(B, obs_dim)``, ``terminated`` ``(B,)``, ``truncated`` ``(B,)``;
+            float32 tensors on ``device``.
+        """
+        _check_positive("batch_size", batch_size)
+        if self.size == 0:
+            raise ValueError("cannot sample from an empty ReplayBuffer: add transitions first")
+        idx = self.rng.integers(0, self.size, size=batch_size)
+        return {name: torch.from_numpy(getattr(self, name)[idx]).to(self.device)
+                for name in FIELDS}
+
+
+class MultiTaskReplayBuffer:
+    """One ring buffer per task, in arrays of shape ``(n_tasks, capacity, ...)``.
+
+    Written for PEARL (notebook 4): the actor-critic samples a meta-batch of tasks and a batch of
+    transitions from each, and the context encoder samples recent transitions of a task;
+    :meth:`clear` empties one task's buffer (PEARL's encoder buffer is refilled every iteration).
+
+    Args:
+        n_tasks: number of tasks.
+        obs_dim, act_dim, capacity, seed, device: as for :class:`ReplayBuffer`; ``capacity``
+            is per task.
+    """
+
+    def __init__(
+        self, n_tasks: int, obs_dim: int, act_dim: int, capacity: int, seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        for name, value in (("n_tasks", n_tasks), ("obs_dim", obs_dim), ("act_dim", act_dim),
+                            ("capacity", capacity)):
+            _check_positive(name, value)
+        self.n_tasks, self.obs_dim, self.act_dim, self.capacity = n_tasks, obs_dim, act_dim, \
+            capacity
+        self.device = torch.device(device)
+        self.rng = np.random.default_rng(seed)
+        shapes = {"obs": (obs_dim,), "act": (act_dim,), "rew": (), "next_obs": (obs_dim,),
+                  "terminated": (), "truncated": ()}
+        self.data = {k: np.zeros((n_tasks, capacity, *s), dtype=np.float32)
+                     for k, s in shapes.items()}
+        self.pos = np.zeros(n_tasks, dtype=np.int64)
+        self.sizes = np.zeros(n_tasks, dtype=np.int64)
+
+    def _check_task(self, task: int) -> int:
+        if not 0 <= int(task) < self.n_tasks:
+            raise ValueError(f"task must be in [0, {self.n_tasks}), got {task}")
+        return int(task)
+
+    def size(self, task: int) -> int:
+        """Number of transitions stored for ``task``."""
+        return int(self.sizes[self._check_task(task)])
+
+    def clear(self, task: int) -> None:
+        """Forget every transition of ``task``."""
+        task = self._check_task(task)
+        self.pos[task] = 0
+        self.sizes[task] = 0
+
+    def add(self, task: int, obs, act, rew, next_obs, terminated, truncated) -> None:
+        """Store one transition or a batch (as :meth:`ReplayBuffer.add`) for ``task``."""
+        task = self._check_task(task)
+        obs = np.asarray(obs, dtype=np.float32).reshape(-1, self.obs_dim)
+        n = obs.shape[0]
+        values = {
+            "obs": obs,
+            "act": np.asarray(act, dtype=np.float32).reshape(n, self.act_dim),
+            "rew": np.asarray(rew, dtype=np.float32).reshape(n),
+            "next_obs": np.asarray(next_obs, dtype=np.float32).reshape(n, self.obs_dim),
+            "terminated": np.asarray(terminated, dtype=np.float32).reshape(n),
+            "truncated": np.asarray(truncated, dtype=np.float32).reshape(n),
+        }
+        if n > self.capacity:
+            values = {k: v[-self.capacity:] for k, v in values.items()}
+            n = self.capacity
+        idx = (self.pos[task] + np.arange(n)) % self.capacity
+        for k, v in values.items():
+            self.data[k][task, idx] = v
+        self.pos[task] = (self.pos[task] + n) % self.capacity
+        self.sizes[task] = min(self.sizes[task] + n, self.capacity)
+
+    def sample(self, task_indices, batch_size: int) -> dict[str, Tensor]:
+        """``batch_size`` transitions drawn uniformly from each task in ``task_indices``.
+
+        Returns:
+            dict of float32 tensors with a leading task axis: ``obs`` ``(T, B, obs_dim)``,
+            ``act`` ``(T, B, act_dim)``, ``rew`` ``(T, B)``, ``next_obs`` ``(T, B, obs_dim)``,
+            ``terminated`` ``(T, B)``, ``truncated`` ``(T, B)``.
+        """
+        _check_positive("batch_size", batch_size)
+        tasks = np.asarray([self._check_task(t) for t in np.atleast_1d(task_indices)])
+        sizes = self.sizes[tasks]
+        if (sizes == 0).any():
+            empty = tasks[sizes == 0].tolist()
+            raise ValueError(f"cannot sample from empty task buffers {empty}")
+        # One uniform index per (task, sample), each below that task's own size.
+        idx = (self.rng.random((len(tasks), batch_size)) * sizes[:, None]).astype(np.int64)
+        rows = tasks[:, None]
+        return {k: torch.from_numpy(v[rows, idx]).to(self.device) for k, v in self.data.items()}
