@@ -12,11 +12,12 @@ stops a path on ``done``), and reward terms under ``reward_*`` keys of ``info`` 
 the reward.
 
 A difference for every task that uses contact forces: the official code ran on mujoco-py 2.0
-(MuJoCo 2.0), where ``data.cfrc_ext`` is never computed and stays zero, so the official contact
-and impact costs were always 0 and the contact-force entries of observations were zeros.
-gymnasium calls ``mj_rnePostConstraint`` after every step, so here ``cfrc_ext`` holds the real
-contact forces and these (small) costs are non-zero. Pass ``contact_cost_weight=0.0`` to
-reproduce the official numbers exactly.
+(MuJoCo 2.0, oyster ``environment.yml``), where ``mj_rnePostConstraint`` is no longer called, so
+``data.cfrc_ext`` stays zero (openai/gym issues #1541 and #1711): the official contact and impact
+costs were always 0 and the contact-force entries of observations were zeros. gymnasium calls
+``mj_rnePostConstraint`` after every step, so here ``cfrc_ext`` holds the real contact forces and
+these (small) costs are non-zero. ``make_env(name, contact_cost_weight=0.0)`` (ant-dir, ant-goal,
+humanoid-dir) drops the cost as in the official runs; the observations keep the real forces.
 """
 
 from __future__ import annotations
