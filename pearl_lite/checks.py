@@ -107,3 +107,280 @@ def check_gaussian_kl(fn: Callable[..., Tensor]) -> bool:
     if mq.grad is None or not torch.isfinite(mq.grad).all():
         raise AssertionError("no finite gradient with respect to mu_q: keep it in torch.")
     return True
+
+
+# ---- Notebook 1: the reparameterised sample (Ex 1.2) and the per-image ELBO (Ex 1.3) ----
+
+
+def check_reparameterize(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(mu, var, eps=None)`` returns ``mu + sqrt(var) * eps`` with gradients.
+
+    Catches: scaling eps by the variance (or by exp of a log-variance) instead of the std,
+    ignoring a given ``eps``, sampling without a path for the gradient, wrong sample statistics.
+    """
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    var = torch.rand(4, 3, generator=g, dtype=torch.float64) * 3 + 0.2
+    eps = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    expected = mu + var.sqrt() * eps
+    mu_g, var_g = mu.clone().requires_grad_(), var.clone().requires_grad_()
+    got = fn(mu_g, var_g, eps)
+    if not torch.is_tensor(got) or got.shape != expected.shape:
+        shape = tuple(got.shape) if torch.is_tensor(got) else type(got).__name__
+        raise AssertionError(f"expected a tensor of shape {tuple(expected.shape)}, got {shape}")
+    if not _close(got.detach(), expected):
+        hint = "z = mu + sqrt(var) * eps, using the eps you are given."
+        if _close(got.detach(), mu + var * eps):
+            hint = "var is a variance: scale eps by its square root, the std."
+        elif _close(got.detach(), mu + torch.exp(0.5 * var) * eps):
+            hint = "var is a variance, not a log-variance: std = sqrt(var)."
+        raise AssertionError(f"wrong value for a given eps. {hint}")
+    if not got.requires_grad:
+        raise AssertionError("no gradient flows from z to mu and var: build z from them with "
+                             "torch operations (no .sample(), no .detach(), no torch.no_grad).")
+    got.sum().backward()
+    if mu_g.grad is None or var_g.grad is None or not _close(var_g.grad, eps / (2 * var.sqrt())):
+        raise AssertionError("the gradient of z with respect to var should be eps / (2 sqrt(var))"
+                             ": build z as mu + sqrt(var) * eps.")
+    # eps=None: fresh standard-normal noise, so z has mean mu and variance var.
+    n = 200_000
+    m, v = torch.tensor([1.5, -2.0]), torch.tensor([0.25, 4.0])
+    z = fn(m.expand(n, 2), v.expand(n, 2))
+    if not torch.is_tensor(z) or z.shape != (n, 2):
+        raise AssertionError("with eps=None return one sample per row, same shape as mu")
+    if not (_close(z.mean(0), m, atol=0.03, rtol=0) and _close(z.var(0), v, atol=0.05, rtol=0.02)):
+        raise AssertionError(f"with eps=None the samples should have mean {m.tolist()} and "
+                             f"variance {v.tolist()}; got mean {z.mean(0).tolist()} and variance "
+                             f"{z.var(0).tolist()}. Draw eps with torch.randn_like(mu).")
+    return True
+
+
+def check_elbo(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(model, x, beta)`` returns the per-image ``(recon_log_lik, kl, elbo)``.
+
+    Catches: averaging over the batch, weighting the returned ``kl`` by beta, ignoring beta or
+    adding the KL, decoding the posterior mean instead of a sample, a likelihood other than
+    :func:`pearl_lite.vae.binomial_log_lik`, and a sample with no gradient path to the encoder.
+    """
+    from pearl_lite.distributions import gaussian_kl
+    from pearl_lite.vae import VAE, binomial_log_lik
+
+    torch.manual_seed(0)
+    model = VAE(64, 3, (32,))
+    g = torch.Generator().manual_seed(1)
+    B, beta = 6, 0.5
+    x = torch.randint(0, 17, (B, 64), generator=g).float() / 16
+    out = fn(model, x, beta)
+    try:
+        recon, kl, el = out
+    except (TypeError, ValueError):
+        raise AssertionError("return ElboTerms(recon_log_lik, kl, elbo): three tensors") from None
+    for name, t in (("recon_log_lik", recon), ("kl", kl), ("elbo", el)):
+        if not torch.is_tensor(t) or t.shape != (B,):
+            shape = tuple(t.shape) if torch.is_tensor(t) else type(t).__name__
+            hint = " Do not average over the batch." if torch.is_tensor(t) and t.dim() == 0 else ""
+            raise AssertionError(f"{name} must have shape ({B},), one value per image; got "
+                                 f"{shape}.{hint}")
+    with torch.no_grad():
+        mu, var = model.encode(x)
+        kl_ref = gaussian_kl(mu, var)
+    if not _close(kl.detach(), kl_ref):
+        hint = ("return the unweighted KL; beta enters only the elbo." if
+                _close(kl.detach(), beta * kl_ref) else
+                "kl is KL(q(z|x) || N(0, I)) for mu, var = model.encode(x).")
+        raise AssertionError(f"wrong kl. {hint}")
+    if not _close(el.detach(), (recon - beta * kl).detach()):
+        hint = "elbo = recon_log_lik - beta * kl."
+        if _close(el.detach(), (recon - kl).detach()):
+            hint += " You ignored beta."
+        elif _close(el.detach(), (recon + beta * kl).detach()):
+            hint += " The KL is subtracted, not added."
+        raise AssertionError(f"wrong elbo. {hint}")
+    # The reconstruction term must use a *sample* z ~ q(z|x), scored by binomial_log_lik.
+    with torch.no_grad():
+        at_mean = binomial_log_lik(model.decode(mu), x)
+        z = mu + var.sqrt() * torch.randn(20_000, *mu.shape, generator=g)
+        samples = binomial_log_lik(model.decode(z), x)  # (20000, B)
+        mine = torch.stack([fn(model, x, beta)[0].detach() for _ in range(200)])
+    if _close(mine.std(0), torch.zeros(B), atol=1e-6) and _close(mine[0], at_mean):
+        raise AssertionError("recon_log_lik decodes the posterior mean; the ELBO's expectation "
+                             "needs a sample z = reparameterize(mu, var).")
+    tol = 5 * samples.std(0) / 200**0.5 + 0.05
+    if not bool(((mine.mean(0) - samples.mean(0)).abs() <= tol).all()):
+        raise AssertionError("recon_log_lik does not match E_q[log p(x|z)]: score x with "
+                             "binomial_log_lik(model.decode(z), x) for z ~ q(z|x).")
+    # A gradient from the reconstruction term alone must reach the encoder.
+    model.zero_grad()
+    fn(model, x, beta)[0].sum().backward()
+    w = model.encoder.net[0].weight.grad
+    if w is None or float(w.abs().sum()) == 0.0:
+        raise AssertionError("no gradient from recon_log_lik reaches the encoder: draw z with "
+                             "reparameterize (mu + sqrt(var) * eps), not .sample() or no_grad.")
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 2: the product of Gaussians and the bottleneck KL
+# ---------------------------------------------------------------------------------------------
+
+
+def _call2(fn: Callable[..., Any], *args: Any, what: str, **kwargs: Any) -> Any:
+    """Call the learner's function; turn a crash into an AssertionError that says where."""
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as err:  # a learner's bug should give a verdict, not a traceback
+        raise AssertionError(f"{what} raised {type(err).__name__}: {err}") from None
+
+
+def _pog_ref(mu: Tensor, var: Tensor, dim: int = -2) -> tuple[Tensor, Tensor]:
+    prec = 1.0 / var.clamp(min=1e-7)
+    post_var = 1.0 / prec.sum(dim)
+    return post_var * (prec * mu).sum(dim), post_var
+
+
+def _pair(out: Any, what: str) -> tuple[Tensor, Tensor]:
+    if not (isinstance(out, tuple | list) and len(out) == 2 and all(map(torch.is_tensor, out))):
+        raise AssertionError(f"{what}: return a tuple (mu, var) of two tensors, got "
+                             f"{type(out).__name__}")
+    return out[0], out[1]
+
+
+def check_product_of_gaussians(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(mu, var, dim=-2, mask=None) -> (mu, var)``, the normalised product (Ex 2.1).
+
+    Catches: averaging the means without precision weights, adding variances instead of
+    precisions, forgetting to normalise the weighted mean, returning a std, ignoring ``dim``,
+    order dependence, forgetting the 1e-7 clamp (inf/NaN for a zero-variance factor), ignoring
+    the mask, and NaN instead of the prior for an empty context.
+    """
+    g = torch.Generator().manual_seed(0)
+    T, N, D = 3, 5, 2
+    mu = torch.randn(T, N, D, generator=g, dtype=torch.float64) * 2
+    var = torch.rand(T, N, D, generator=g, dtype=torch.float64) * 3 + 0.05
+    exp_mu, exp_var = _pog_ref(mu, var)
+    got_mu, got_var = _pair(_call2(fn, mu, var, what="fn(mu, var)"), "fn(mu, var)")
+    if got_mu.shape != (T, D) or got_var.shape != (T, D):
+        raise AssertionError(f"expected mu and var of shape {(T, D)} (the factor dimension "
+                             f"removed), got {tuple(got_mu.shape)} and {tuple(got_var.shape)}.")
+    # Permutation invariance.
+    perm = torch.tensor([3, 0, 4, 2, 1])
+    mp, vp = _pair(_call2(fn, mu[:, perm], var[:, perm], what="fn on permuted factors"), "fn")
+    if not (_close(mp, got_mu) and _close(vp, got_var)):
+        raise AssertionError("the result changes when the factors are reordered: a product (a "
+                             "sum of precisions) must not depend on the order.")
+    if not _close(got_var, exp_var):
+        hint = "the precisions (1 / var) of the factors add up; invert their sum."
+        if _close(got_var, var.sum(1)) or _close(got_var, var.mean(1)):
+            hint = "you added (or averaged) the variances: it is the precisions 1/var that add."
+        elif _close(got_var, exp_var.sqrt()):
+            hint = "you returned a standard deviation: return the variance."
+        raise AssertionError(f"wrong variance: max error {(got_var - exp_var).abs().max():.3g}. "
+                             f"{hint}")
+    if not _close(got_mu, exp_mu):
+        hint = "the mean is sum_n mu_n / var_n, times the product's variance."
+        if _close(got_mu, mu.mean(1)):
+            hint = ("you averaged the means: weight each factor by its precision 1/var_n, so "
+                    "confident factors count more.")
+        elif _close(got_mu, (mu / var).sum(1)):
+            hint = "you forgot to normalise: multiply sum_n mu_n / var_n by the product's variance."
+        raise AssertionError(f"wrong mean: max error {(got_mu - exp_mu).abs().max():.3g}. {hint}")
+    # dim: the same factors stacked along dimension 0.
+    out = _call2(fn, mu.transpose(0, 1), var.transpose(0, 1), dim=0, what="fn(..., dim=0)")
+    m0, v0 = _pair(out, "fn(..., dim=0)")
+    if not (_close(m0, exp_mu) and _close(v0, exp_var)):
+        raise AssertionError("wrong result with dim=0: reduce over the dimension `dim`, not a "
+                             "hard-coded one.")
+    # The clamp: a factor with variance exactly 0 (a certain factor) must not give inf or NaN.
+    var0 = var.clone()
+    var0[0, 1] = 0.0
+    m_c, v_c = _pair(_call2(fn, mu, var0, what="fn with a zero-variance factor"), "fn")
+    if not (torch.isfinite(m_c).all() and torch.isfinite(v_c).all()):
+        raise AssertionError("inf or NaN for a factor with variance 0: clamp the factor variances "
+                             "from below at 1e-7 before inverting them (as PEARL does).")
+    ref_m, ref_v = _pog_ref(mu, var0)
+    if not (_close(m_c, ref_m, atol=1e-4) and _close(v_c, ref_v, atol=1e-9, rtol=1e-3)):
+        raise AssertionError("wrong result for a zero-variance factor: clamp the factor variance "
+                             "at 1e-7 (not larger), then invert.")
+    # The mask: masked factors contribute nothing; a fully masked task gets the prior N(0, I).
+    mask = torch.tensor([[1, 0, 1, 1, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    m_m, v_m = _pair(_call2(fn, mu, var, mask=mask, what="fn(mu, var, mask=mask)"), "fn")
+    keep = mask[0]
+    r_m, r_v = _pog_ref(mu[0, keep], var[0, keep], dim=0)
+    if not (_close(m_m[0], r_m) and _close(v_m[0], r_v)):
+        raise AssertionError("the mask is ignored or misapplied: a factor with mask 0 must "
+                             "contribute zero precision (multiply the precisions by the mask).")
+    if not (torch.isfinite(m_m[2]).all() and torch.isfinite(v_m[2]).all()):
+        raise AssertionError("NaN for a task whose factors are all masked out: the product of "
+                             "no factors is the prior N(0, I).")
+    if not (_close(m_m[2], torch.zeros(D, dtype=mu.dtype))
+            and _close(v_m[2], torch.ones(D, dtype=mu.dtype))):
+        raise AssertionError("a task whose factors are all masked out must get the prior: "
+                             "mean 0, variance 1.")
+    # No factors at all.
+    m_e, v_e = _pair(_call2(fn, mu[:, :0], var[:, :0], what="fn with N = 0 factors"), "fn")
+    if not (_close(m_e, torch.zeros(T, D, dtype=mu.dtype))
+            and _close(v_e, torch.ones(T, D, dtype=mu.dtype))):
+        raise AssertionError("with no factors (N = 0) return the prior N(0, I), not NaN.")
+    # Gradients flow.
+    mu_g = mu.clone().requires_grad_()
+    sum(t.sum() for t in _pair(fn(mu_g, var), "fn")).backward()
+    if mu_g.grad is None or not torch.isfinite(mu_g.grad).all():
+        raise AssertionError("no finite gradient with respect to mu: keep it in torch.")
+    return True
+
+
+def check_kl_bottleneck(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(mu, var) -> (T,)``, KL(N(mu, diag var) || N(0, I)) per task (Ex 2.2).
+
+    Catches: reducing over tasks, not summing (or averaging) over the latent dimension, using a
+    std for the variance, a sign error on log var, a missing 1/2, and a KL not zero at the prior.
+    """
+    g = torch.Generator().manual_seed(0)
+    T, D = 6, 4
+    mu = torch.randn(T, D, generator=g, dtype=torch.float64)
+    var = torch.rand(T, D, generator=g, dtype=torch.float64) * 2 + 0.05
+
+    def ref(m: Tensor, v: Tensor) -> Tensor:
+        q = torch.distributions.Normal(m, v.sqrt())
+        p = torch.distributions.Normal(torch.zeros_like(m), torch.ones_like(v))
+        return torch.distributions.kl_divergence(q, p).sum(-1)
+
+    expected = ref(mu, var)
+    got = _call2(fn, mu, var, what="fn(mu, var)")
+    if not torch.is_tensor(got):
+        raise AssertionError(f"return a tensor, got {type(got).__name__}")
+    if got.shape != (T,):
+        hint = ""
+        if got.dim() == 0:
+            hint = (" You reduced over the tasks: return one KL per task; PEARL's loss sums "
+                    "over tasks later.")
+        elif got.shape == mu.shape:
+            hint = " Sum over the latent (last) dimension."
+        raise AssertionError(f"expected shape {(T,)} (one KL per task), got "
+                             f"{tuple(got.shape)}.{hint}")
+    if not _close(got, expected):
+        hints = []
+        if _close(got, expected / D):
+            hints.append("you averaged over the latent dimension: sum it.")
+        if _close(got, ref(mu, var**2)) or _close(got, ref(mu, var.sqrt())):
+            hints.append("var is a variance, not a standard deviation.")
+        if _close(got, 2 * expected):
+            hints.append("a factor 1/2 is missing.")
+        if _close(got, 0.5 * (var + mu**2 - 1 + torch.log(var)).sum(-1)):
+            hints.append("the sign of log var is wrong: it is - log var.")
+        hint = " ".join(hints) or "compare with 1/2 sum_d (var + mu^2 - 1 - log var)."
+        raise AssertionError(f"wrong value: max error {(got - expected).abs().max():.3g}. {hint}")
+    zero = _call2(fn, torch.zeros(2, D), torch.ones(2, D), what="fn at the prior")
+    if not _close(zero, torch.zeros(2), atol=1e-6):
+        raise AssertionError("the KL of the prior to itself must be 0.")
+    narrow = _call2(fn, mu, torch.full_like(var, 1e-7), what="fn for a narrow posterior")
+    if not torch.isfinite(narrow).all():
+        raise AssertionError("not finite for a narrow posterior (var = 1e-7): use torch.log(var).")
+    mu_g, var_g = mu.clone().requires_grad_(), var.clone().requires_grad_()
+    fn(mu_g, var_g).sum().backward()
+    for name, t in (("mu", mu_g), ("var", var_g)):
+        if t.grad is None or not torch.isfinite(t.grad).all():
+            raise AssertionError(f"no finite gradient with respect to {name}: keep it in torch.")
+    return True
