@@ -96,7 +96,7 @@ class MetaEnv:
             raise ValueError(f"n_tasks must be >= 1, got {n_tasks}")
         self._seed = int(seed)
         self._task_rng = np.random.default_rng([_TASK_SEED_SALT, self._seed])
-        self.tasks = self.sample_tasks(n)
+        self.tasks = self._initial_tasks(n)
         self.train_task_idx, self.test_task_idx = official_split(
             n, self.default_n_tasks, self.default_n_train, self.default_n_test
         )
@@ -112,6 +112,10 @@ class MetaEnv:
     def sample_tasks(self, n: int) -> list[dict[str, Any]]:
         """Draw ``n`` tasks from the task distribution (uses the env's seeded task generator)."""
         raise NotImplementedError
+
+    def _initial_tasks(self, n: int) -> list[dict[str, Any]]:
+        """The environment's own task list: ``sample_tasks(n)`` unless the tasks are fixed."""
+        return self.sample_tasks(n)
 
     def _apply_task(self, task: dict[str, Any]) -> None:
         """Make ``task`` the current task (set the goal, or write the physics parameters)."""

@@ -159,12 +159,10 @@ class CheetahDirEnv(_CheetahTask):
     default_n_train = 2
     default_n_test = 2
 
-    def _setup_tasks(self, n_tasks: int | None, seed: int) -> None:
-        if n_tasks not in (None, 2):
-            raise ValueError(f"{self.name} has exactly 2 tasks (backward, forward); got {n_tasks}")
-        super()._setup_tasks(n_tasks, seed)
-        self.tasks = [{"direction": -1}, {"direction": 1}]
-        self.reset_task(0)
+    def _initial_tasks(self, n: int) -> list[dict[str, Any]]:
+        if n != 2:
+            raise ValueError(f"{self.name} has exactly 2 tasks (backward, forward); got {n}")
+        return [{"direction": -1}, {"direction": 1}]
 
     def sample_tasks(self, n: int) -> list[dict[str, Any]]:
         """``n`` random directions, each ``-1`` or ``+1`` with probability 1/2."""
@@ -230,12 +228,10 @@ class AntDirEnv(_AntTask):
             "include_cfrc_ext_in_observation": False,
         }
 
-    def _setup_tasks(self, n_tasks: int | None, seed: int) -> None:
-        if n_tasks not in (None, 2):
-            raise ValueError(f"{self.name} has exactly 2 tasks (forward, backward); got {n_tasks}")
-        super()._setup_tasks(n_tasks, seed)
-        self.tasks = [{"angle": 0.0}, {"angle": float(np.pi)}]
-        self.reset_task(0)
+    def _initial_tasks(self, n: int) -> list[dict[str, Any]]:
+        if n != 2:
+            raise ValueError(f"{self.name} has exactly 2 tasks (forward, backward); got {n}")
+        return [{"angle": 0.0}, {"angle": float(np.pi)}]
 
     def sample_tasks(self, n: int) -> list[dict[str, Any]]:
         """``n`` random directions ``U(0, 2 pi)`` (the official config's variant)."""
