@@ -329,16 +329,9 @@ class SAC:
         cfg = self.cfg
         obs, act, rew = batch["obs"], batch["act"], batch["rew"]
         next_obs, terminated = batch["next_obs"], batch["terminated"]
-        b = obs.shape[0]
 
-        # One actor pass for s (reparameterised, for the actor loss) and s' (for the target):
-        # the actor does not change before both are used, so this equals two separate passes.
-        if cfg.use_value_network:
-            action_pi, log_prob_pi = self.actor(obs).rsample()
-        else:
-            action_all, log_prob_all = self.actor(torch.cat([obs, next_obs], 0)).rsample()
-            action_pi, log_prob_pi = action_all[:b], log_prob_all[:b]
-            next_action, next_log_prob = action_all[b:].detach(), log_prob_all[b:].detach()
+        # A fresh reparameterised action at s: it feeds the temperature and the actor losses.
+        action_pi, log_prob_pi = self.actor(obs).rsample()
 
         # 1. Temperature: the alpha used below is the value from *before* this step.
         alpha = self.alpha
@@ -356,6 +349,7 @@ class SAC:
                 target_q = bellman_target(rew, self.value_target(next_obs).squeeze(-1),
                                           terminated, cfg.gamma)
             else:
+                next_action, next_log_prob = self.actor(next_obs).sample()  # a' ~ pi(.|s')
                 next_q = self.critic_target(next_obs, next_action)  # (2, B)
                 target_q = soft_q_target(rew, next_q, next_log_prob, terminated, cfg.gamma,
                                          alpha, truncated=batch.get("truncated"))
@@ -465,9 +459,9 @@ class TrainLog:
     """What :func:`train_sac` records: one entry per finished training episode and evaluation."""
 
     episodes: dict[str, list[float]] = field(default_factory=dict)
-    """Per finished episode: step, return, length, latest losses, and wall time."""
+    """Per finished episode: step, return, length, latest losses, training wall time (s)."""
     evals: dict[str, list[float]] = field(default_factory=dict)
-    """Per evaluation: step and mean deterministic return."""
+    """Per evaluation: step, mean and std of deterministic returns, updates, training time."""
 
     def arrays(self, which: str = "episodes") -> dict[str, np.ndarray]:
         """``episodes`` or ``evals`` as a dict of NumPy arrays."""
@@ -475,6 +469,9 @@ class TrainLog:
             raise ValueError(f"which must be 'episodes' or 'evals', got {which!r}")
         return {k: np.asarray(v, dtype=float) for k, v in getattr(self, which).items()}
 
+
+#: Evaluation episodes use seeds EVAL_SEED, EVAL_SEED + 1, ...: the same episodes for every run.
+EVAL_SEED = 10_000
 
 LOSS_KEYS = ("critic_loss", "actor_loss", "alpha", "alpha_loss", "entropy", "value_loss")
 
@@ -489,6 +486,7 @@ def train_sac(
     out_dir: str | Path | None = None,
     progress: bool = True,
     agent: SAC | None = None,
+    buffer: ReplayBuffer | None = None,
 ) -> tuple[SAC, TrainLog]:
     """Train SAC on one gymnasium environment for ``total_steps`` environment steps.
 
@@ -510,6 +508,7 @@ def train_sac(
         out_dir: if given, write ``progress.csv`` (episodes), ``eval.csv`` and ``config.json``.
         progress: show a tqdm progress bar.
         agent: continue training this agent instead of building a new one.
+        buffer: use (and keep a handle on) this replay buffer instead of a fresh one.
 
     Returns:
         ``(agent, log)``.
@@ -525,8 +524,9 @@ def train_sac(
     low, high = _box_bounds(env)
     obs_dim, act_dim = int(np.prod(env.observation_space.shape)), int(np.prod(low.shape))
     agent = agent or SAC(obs_dim, act_dim, cfg)
-    buffer = ReplayBuffer(obs_dim, act_dim, min(cfg.buffer_size, total_steps), seed=cfg.seed,
-                          device=agent.device)
+    if buffer is None:
+        buffer = ReplayBuffer(obs_dim, act_dim, min(cfg.buffer_size, total_steps), seed=cfg.seed,
+                              device=agent.device)
     rng = np.random.default_rng(cfg.seed)
     env.action_space.seed(cfg.seed)
 
@@ -547,6 +547,7 @@ def train_sac(
     obs, _ = env.reset(seed=cfg.seed)
     ep_return, ep_len, losses = 0.0, 0, {}
     t0 = time.perf_counter()
+    eval_time = 0.0  # seconds spent evaluating, left out of the training time we report
     for step in range(1, total_steps + 1):
         if step <= cfg.learning_starts:
             action = rng.uniform(-1.0, 1.0, size=act_dim).astype(np.float32)
@@ -565,7 +566,7 @@ def train_sac(
         if terminated or truncated:
             row = {"step": step, "episode_return": ep_return, "episode_length": ep_len,
                    **{k: float(losses[k]) if k in losses else float("nan") for k in LOSS_KEYS},
-                   "time": time.perf_counter() - t0}
+                   "train_time": time.perf_counter() - t0 - eval_time}
             for k, v in row.items():
                 log.episodes.setdefault(k, []).append(float(v))
             if ep_logger:
@@ -576,10 +577,13 @@ def train_sac(
             ep_return, ep_len = 0.0, 0
 
         if eval_every and step % eval_every == 0:
+            t_eval = time.perf_counter()
             rets = evaluate(lambda o: to_env_action(agent.act(o, deterministic=True), low, high),
-                            eval_env, eval_episodes, seed=10_000 + cfg.seed * 1000)
+                            eval_env, eval_episodes, seed=EVAL_SEED)
+            eval_time += time.perf_counter() - t_eval
             row = {"step": step, "eval_return": float(np.mean(rets)),
-                   "eval_std": float(np.std(rets))}
+                   "eval_std": float(np.std(rets)), "n_updates": agent.n_updates,
+                   "train_time": time.perf_counter() - t0 - eval_time}
             for k, v in row.items():
                 log.evals.setdefault(k, []).append(float(v))
             if eval_logger:
