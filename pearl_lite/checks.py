@@ -384,3 +384,182 @@ def check_kl_bottleneck(fn: Callable[..., Tensor]) -> bool:
         if t.grad is None or not torch.isfinite(t.grad).all():
             raise AssertionError(f"no finite gradient with respect to {name}: keep it in torch.")
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 3: soft actor-critic (tanh-Gaussian log-prob, critic target, temperature loss)
+# ---------------------------------------------------------------------------------------------
+
+
+def _tanh_logp_ref(u: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
+    """Independent reference: torch's Normal and TanhTransform's log|det J| (float64 inside)."""
+    u64, m64, s64 = u.double(), mean.double(), log_std.double()
+    normal = torch.distributions.Normal(m64, s64.exp())
+    tanh = torch.distributions.transforms.TanhTransform()
+    return (normal.log_prob(u64) - tanh.log_abs_det_jacobian(u64, torch.tanh(u64))).sum(-1)
+
+
+def check_tanh_gaussian_log_prob(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(u, mean, log_std)``, the log-prob of ``a = tanh(u)``, summed over actions.
+
+    Catches: the missing tanh correction, its wrong sign, the unstable ``log(1 - tanh(u)^2)`` at
+    saturated actions (u = 20 in float32), an epsilon inside that log, and summing over the
+    wrong dimension.
+    """
+    g = torch.Generator().manual_seed(3)
+    B, A = 5, 3
+    mean = torch.randn(B, A, generator=g)
+    log_std = torch.rand(B, A, generator=g) - 0.5
+    u = mean + log_std.exp() * torch.randn(B, A, generator=g)
+    expected = _tanh_logp_ref(u, mean, log_std).float()
+    got = fn(u, mean, log_std)
+    if not torch.is_tensor(got):
+        raise AssertionError(f"return a tensor, got {type(got).__name__}")
+    if got.shape != expected.shape:
+        hint = ""
+        if got.shape == u.shape:
+            hint = " Sum the log-density over the action (last) dimension."
+        elif got.dim() == 0:
+            hint = " Do not reduce over the batch: one log-prob per sample."
+        elif got.shape == (A,):
+            hint = " You summed over the batch dimension: sum over the last (action) one."
+        raise AssertionError(f"expected shape {tuple(expected.shape)} (one log-prob per "
+                             f"sample), got {tuple(got.shape)}.{hint}")
+    if not _close(got, expected, atol=1e-4):
+        normal = torch.distributions.Normal(mean, log_std.exp())
+        base = normal.log_prob(u).sum(-1)
+        correction = expected - base
+        if _close(got, base, atol=1e-4):
+            hint = ("the tanh correction is missing: subtract sum_d log(1 - tanh(u_d)^2), the "
+                    "log-Jacobian of a = tanh(u).")
+        elif _close(got, base - correction, atol=1e-4):
+            hint = "the correction has the wrong sign: log pi(a) = log N(u) - log(1 - tanh(u)^2)."
+        else:
+            hint = ("compare term by term with log N(u; mean, std) - sum_d log(1 - tanh(u_d)^2); "
+                    "log_std is the log of the standard deviation.")
+        raise AssertionError(f"wrong value: max error {(got - expected).abs().max():.3g}; {hint}")
+    # Saturated actions: tanh(20) is exactly 1.0 in float32.
+    u_sat = torch.tensor([[20.0, -20.0], [15.0, 0.5]])
+    mean_sat = torch.tensor([[19.5, -19.0], [14.0, 0.0]])
+    log_std_sat = torch.zeros(2, 2)
+    got_sat = fn(u_sat, mean_sat, log_std_sat)
+    exp_sat = _tanh_logp_ref(u_sat, mean_sat, log_std_sat).float()
+    if not torch.isfinite(got_sat).all():
+        raise AssertionError("not finite at saturated actions (u = 20): log(1 - tanh(u)^2) is "
+                             "log(0) in float32. Use 2 * (log 2 - u - softplus(-2u)).")
+    if not _close(got_sat, exp_sat, atol=1e-3, rtol=1e-4):
+        raise AssertionError(
+            f"wrong at saturated actions (u = 20): got {got_sat.tolist()}, expected "
+            f"{exp_sat.tolist()}. An epsilon inside log(1 - tanh(u)^2 + eps) keeps it finite "
+            "but wrong; use the exact form 2 * (log 2 - u - softplus(-2u))."
+        )
+    # Gradients must reach the policy's outputs, also at saturation.
+    m = mean_sat.clone().requires_grad_()
+    s = log_std_sat.clone().requires_grad_()
+    fn(u_sat, m, s).sum().backward()
+    for name, t in (("mean", m), ("log_std", s)):
+        if t.grad is None or not torch.isfinite(t.grad).all():
+            raise AssertionError(f"no finite gradient with respect to {name}: keep it in torch.")
+    return True
+
+
+def check_soft_q_target(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(reward, next_q, next_log_prob, terminated, gamma, alpha, truncated=None)``.
+
+    Catches: bootstrapping masked by ``truncated`` or by ``done = terminated or truncated``, no
+    mask at all, no minimum over the twin critics, a missing or wrong-signed entropy term.
+    """
+    reward = torch.tensor([1.0, -0.5, 2.0, 0.0, 0.3, -1.2])
+    next_q = torch.tensor([[10.0, 4.0, -2.0, 7.0, 1.0, 3.0],
+                           [8.0, 6.0, -1.0, 7.5, 2.0, -3.0]])
+    next_log_prob = torch.tensor([-1.0, 0.5, -2.0, 1.5, 0.0, -0.3])
+    terminated = torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    truncated = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
+    gamma, alpha = 0.9, 0.2
+
+    def target(mask: Tensor, q: Tensor, ent_sign: float = -1.0, ent: bool = True) -> Tensor:
+        v = q + (ent_sign * alpha * next_log_prob if ent else 0.0)
+        return reward + gamma * (1.0 - mask) * v
+
+    qmin = next_q.min(0).values
+    expected = target(terminated, qmin)
+    got = fn(reward, next_q, next_log_prob, terminated, gamma, alpha, truncated=truncated)
+    if not torch.is_tensor(got):
+        raise AssertionError(f"return a tensor, got {type(got).__name__}")
+    if got.shape != expected.shape:
+        hint = ""
+        if got.shape == next_q.shape:
+            hint = " Take the minimum over the twin critics (dimension 0) first."
+        raise AssertionError(f"expected shape {tuple(expected.shape)}, got "
+                             f"{tuple(got.shape)}.{hint}")
+    if not _close(got, expected):
+        done = torch.maximum(terminated, truncated)
+        candidates = [
+            (target(done, qmin), "you stopped bootstrapping at truncations (done = terminated "
+             "or truncated). A time limit is not the end of the MDP: s' still has a future, so "
+             "only terminated may mask the bootstrap."),
+            (target(truncated, qmin), "the mask must be terminated, not truncated: a time limit "
+             "does not end the MDP."),
+            (target(torch.zeros_like(terminated), qmin), "no (1 - terminated) mask: a terminal "
+             "state has no future value."),
+            (target(terminated, next_q[0]), "use the minimum of the two target critics, not "
+             "the first (clipped double-Q)."),
+            (target(terminated, next_q.mean(0)), "use the minimum of the two target critics, "
+             "not their mean (clipped double-Q)."),
+            (target(terminated, next_q.max(0).values), "use the minimum of the two target "
+             "critics, not the maximum."),
+            (target(terminated, qmin, ent=False), "the entropy term is missing: the soft value "
+             "of s' is min Q - alpha * log pi(a'|s')."),
+            (target(terminated, qmin, ent_sign=+1.0), "wrong sign of the entropy term: it is "
+             "min Q - alpha * log pi (low log-prob = high entropy = bonus)."),
+        ]
+        hint = next((h for c, h in candidates if _close(got, c)),
+                    "compare with r + gamma * (1 - terminated) * (min_k Q_k - alpha * log pi).")
+        raise AssertionError(f"wrong value: max error {(got - expected).abs().max():.3g}. {hint}")
+    if not _close(fn(reward, next_q, next_log_prob, terminated, gamma, torch.tensor(alpha)),
+                  expected):
+        raise AssertionError("must also work when alpha is a 0-d tensor and truncated is None.")
+    return True
+
+
+def check_temperature_loss(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(log_alpha, log_prob, target_entropy)``: value, gradient, and detached log_prob.
+
+    Catches: the wrong sign, a non-detached ``log_prob`` (the loss would train the policy), the
+    alpha form ``-alpha * (...)``, a missing target entropy, and a sum instead of a mean.
+    """
+    target_entropy = -2.0
+    log_prob_values = torch.tensor([3.0, 1.5, 2.5, 0.5])
+    log_alpha = torch.tensor(0.4, requires_grad=True)
+    log_prob = log_prob_values.clone().requires_grad_()
+    got = fn(log_alpha, log_prob, target_entropy)
+    if not torch.is_tensor(got) or got.dim() != 0:
+        raise AssertionError("return a scalar (0-d tensor): average over the batch.")
+    bracket = log_prob_values + target_entropy
+    la = log_alpha.detach()
+    expected = -(la * bracket).mean()
+    if not _close(got.detach(), expected):
+        candidates = [
+            ((la * bracket).mean(), "wrong sign. When the entropy -log pi is below the target, "
+             "log_prob + target_entropy > 0 and minimising must increase log_alpha."),
+            (-(la.exp() * bracket).mean(), "this is the alpha form -alpha * (...). The course "
+             "(like SB3 and PEARL's code) multiplies log_alpha, so the gradient is not scaled "
+             "by alpha."),
+            (-(la * log_prob_values).mean(), "target_entropy is missing: log_prob + "
+             "target_entropy."),
+            (-(la * bracket).sum(), "average over the batch, do not sum."),
+        ]
+        hint = next((h for c, h in candidates if _close(got.detach(), c)),
+                    "compare with -mean(log_alpha * (log_prob + target_entropy)).")
+        raise AssertionError(f"wrong value: got {got.item():.4f}, expected "
+                             f"{expected.item():.4f}. {hint}")
+    got.backward()
+    if log_prob.grad is not None and bool(log_prob.grad.abs().sum() > 0):
+        raise AssertionError("gradient flows into log_prob: detach (log_prob + target_entropy), "
+                             "this loss must train alpha only, never the policy.")
+    if log_alpha.grad is None:
+        raise AssertionError("no gradient reaches log_alpha: keep it in the graph.")
+    if not _close(log_alpha.grad, -bracket.mean()):
+        raise AssertionError(f"gradient wrt log_alpha is {log_alpha.grad.item():.4f}, expected "
+                             f"{-bracket.mean().item():.4f}: use log_alpha itself, not alpha.")
+    return True
