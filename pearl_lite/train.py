@@ -1,0 +1,204 @@
+"""Train PEARL from the command line, into a resumable run folder.
+
+Introduced in notebook 4::
+
+    python -m pearl_lite.train sparse-point-robot --preset lite --seed 0 --out runs/spr
+    python -m pearl_lite.train sparse-point-robot --preset lite --seed 0 --out runs/spr --resume
+    pearl-lite-train cheetah-vel --preset paper --seed 1 --out runs/cv1 --device cuda
+
+The run folder holds
+
+- ``config.json``: the resolved :class:`~pearl_lite.config.PEARLConfig` plus the seed;
+- ``progress.csv``: one row per iteration (environment and gradient steps, train and test
+  returns, test success on sparse tasks, KL, losses, posterior variance, wall-clock seconds);
+- ``checkpoint.pt``: networks, optimisers, replay buffers and every RNG state, written
+  atomically every ``checkpoint_every`` iterations and at the end, so that ``--resume``
+  continues to exactly the result of an uninterrupted run with the same seed, and a run killed
+  mid-write keeps its previous checkpoint.
+
+Bad input (unknown environment or preset, a non-positive budget, a corrupt checkpoint or one
+from another config) ends with one error line on stderr and exit status 1 (2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import torch
+
+from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config
+from pearl_lite.pearl import MetaTrainer, config_mismatch
+from pearl_lite.utils import CSVLogger, atomic_torch_save, atomic_write_bytes, atomic_write_json
+
+CONFIG_FILE, PROGRESS_FILE, CHECKPOINT_FILE = "config.json", "progress.csv", "checkpoint.pt"
+
+
+class CLIError(Exception):
+    """A problem with the user's input; reported as one line on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + message
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint written by this module; ``CLIError`` if missing or corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated file, not a zip archive, foreign pickle, ...
+        raise CLIError(f"corrupt checkpoint {path}: {type(err).__name__}") from None
+    if not isinstance(state, dict) or state.get("format") != "pearl-lite-checkpoint-v1":
+        raise CLIError(f"{path} is not a pearl-lite checkpoint")
+    return state
+
+
+def read_run_config(run_dir: str | Path) -> tuple[PEARLConfig, int]:
+    """The config and seed saved in ``run_dir/config.json``."""
+    path = Path(run_dir) / CONFIG_FILE
+    try:
+        saved = json.loads(path.read_text())
+        seed = int(saved.pop("seed"))
+        return PEARLConfig.from_dict(saved), seed
+    except FileNotFoundError:
+        raise CLIError(f"{run_dir} is not a run folder (no {CONFIG_FILE})") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise CLIError(f"bad {path}: {err}") from None
+
+
+def _truncate_progress(path: Path, iteration: int) -> None:
+    """Drop log rows past ``iteration`` (written after the last checkpoint of a killed run)."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    keep = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= iteration]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(keep)
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def save_checkpoint(trainer: MetaTrainer, run_dir: Path) -> None:
+    atomic_torch_save(trainer.state_dict(), run_dir / CHECKPOINT_FILE)
+
+
+def train(
+    env_name: str,
+    preset: str,
+    seed: int,
+    out: str | Path,
+    iterations: int | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> MetaTrainer:
+    """What ``python -m pearl_lite.train`` does; returns the trainer at the end.
+
+    Raises:
+        CLIError: for bad input (the command line prints it as one line).
+    """
+    try:
+        cfg = get_config(env_name, preset, **(overrides or {}))
+        if iterations is not None:
+            cfg = cfg.replace(num_iterations=iterations)
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for but no CUDA device is available")
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+
+    run_dir = Path(out)
+    ckpt_path = run_dir / CHECKPOINT_FILE
+    if resume:
+        saved_cfg, saved_seed = read_run_config(run_dir)
+        diff = config_mismatch(saved_cfg.to_dict(), cfg)
+        if diff or saved_seed != seed:
+            what = diff + (["seed"] if saved_seed != seed else [])
+            raise CLIError(f"{run_dir} holds a run with another config (differs in "
+                           f"{', '.join(what)}); resume with the same ENV, --preset and --seed")
+    elif ckpt_path.exists() or (run_dir / PROGRESS_FILE).exists():
+        raise CLIError(f"{run_dir} already holds a run; pass --resume or choose another --out")
+
+    trainer = MetaTrainer(cfg, seed=seed, device=device)
+    if resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        try:
+            trainer.load_state_dict(state)
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise CLIError(f"cannot resume from {ckpt_path}: {err}") from None
+    # (A run killed before its first checkpoint simply starts over.)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / CONFIG_FILE, {**cfg.to_dict(), "seed": seed})
+    _truncate_progress(run_dir / PROGRESS_FILE, trainer.iteration)
+    log = CSVLogger(run_dir / PROGRESS_FILE, append=trainer.iteration > 0)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.num_iterations, initial=trainer.iteration, desc=cfg.env,
+                   unit="itr", file=sys.stderr, dynamic_ncols=True)
+    for row in trainer.iterations():
+        log.write(row)
+        if trainer.iteration % cfg.checkpoint_every == 0 or trainer.iteration == \
+                cfg.num_iterations:
+            save_checkpoint(trainer, run_dir)
+        if bar is not None:
+            post = {"env_steps": row["env_steps"]}
+            if row["test_return"] != "":
+                post["test_return"] = f"{row['test_return']:.3g}"
+                if row["test_success"] != "":
+                    post["success"] = f"{row['test_success']:.2f}"
+            bar.set_postfix(post, refresh=False)
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if trainer.iteration >= cfg.num_iterations and not ckpt_path.exists():
+        save_checkpoint(trainer, run_dir)
+    return trainer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m pearl_lite.train`` and ``pearl-lite-train``."""
+    parser = _Parser(prog="pearl-lite-train", description=__doc__.splitlines()[0])
+    parser.add_argument("env", help=f"task family: {', '.join(ENV_NAMES)}")
+    parser.add_argument("--preset", default="lite", help=f"{', '.join(PRESETS)} (default lite)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", required=True, help="run folder to write (or to resume)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="number of iterations (default: the preset's)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        train(args.env, args.preset, args.seed, args.out, iterations=args.iterations,
+              resume=args.resume, device=args.device, progress=not args.no_progress)
+    except CLIError as err:
+        sys.stderr.write(f"pearl-lite-train: error: {err}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("pearl-lite-train: interrupted; resume with --resume\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
