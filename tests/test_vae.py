@@ -281,3 +281,70 @@ def test_beta_slider_redraws_on_change(digits):
     assert slider.value == 1.0 and len(slider.options) == len(grid["betas"])
     slider.value = grid["betas"][-1]  # runs the callback, as dragging the slider would
     assert box.children[0] is slider
+
+
+# ---- the notebook-1 checks catch the classic mistakes ----------------------------------------
+
+
+def test_check_reparameterize_hints():
+    from pearl_lite import checks
+
+    assert checks.check_reparameterize(reparameterize)
+    wrong = {
+        "scale eps by its square root": lambda mu, var, eps=None: mu + var * (
+            torch.randn_like(mu) if eps is None else eps),
+        "not a log-variance": lambda mu, var, eps=None: mu + torch.exp(0.5 * var) * (
+            torch.randn_like(mu) if eps is None else eps),
+        "no gradient flows": lambda mu, var, eps=None: (mu + var.sqrt() * (
+            torch.randn_like(mu) if eps is None else eps)).detach(),
+        "mean": lambda mu, var, eps=None: mu + var.sqrt() * (
+            torch.rand_like(mu) if eps is None else eps),  # uniform noise
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_reparameterize(fn)
+
+
+def test_check_elbo_hints():
+    from pearl_lite import checks
+    from pearl_lite.distributions import gaussian_kl
+    from pearl_lite.vae import ElboTerms
+
+    assert checks.check_elbo(elbo)
+
+    def averaged(model, x, beta=1.0):
+        t = elbo(model, x, beta)
+        return ElboTerms(t.recon_log_lik.mean(), t.kl.mean(), t.elbo.mean())
+
+    def weighted_kl(model, x, beta=1.0):
+        t = elbo(model, x, beta)
+        return ElboTerms(t.recon_log_lik, beta * t.kl, t.elbo)
+
+    def ignores_beta(model, x, beta=1.0):
+        return elbo(model, x, 1.0)
+
+    def decodes_mean(model, x, beta=1.0):
+        mu, var = model.encode(x)
+        recon, kl = binomial_log_lik(model.decode(mu), x), gaussian_kl(mu, var)
+        return ElboTerms(recon, kl, recon - beta * kl)
+
+    def no_reparam(model, x, beta=1.0):
+        mu, var = model.encode(x)
+        z = torch.distributions.Normal(mu, var.sqrt()).sample()
+        recon, kl = binomial_log_lik(model.decode(z), x), gaussian_kl(mu, var)
+        return ElboTerms(recon, kl, recon - beta * kl)
+
+    def bernoulli(model, x, beta=1.0):
+        mu, var = model.encode(x)
+        logits = model.decode(reparameterize(mu, var))
+        recon = -torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, x, reduction="none").sum(-1)
+        kl = gaussian_kl(mu, var)
+        return ElboTerms(recon, kl, recon - beta * kl)
+
+    for fn, hint in [(averaged, "Do not average over the batch"),
+                     (weighted_kl, "unweighted KL"), (ignores_beta, "ignored beta"),
+                     (decodes_mean, "posterior mean"), (no_reparam, "no gradient"),
+                     (bernoulli, "binomial_log_lik")]:
+        with pytest.raises(AssertionError, match=hint):
+            checks.check_elbo(fn)
