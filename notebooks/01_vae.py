@@ -37,9 +37,9 @@
 # `python -m pytest tests/exercises/test_ex1_vae.py`.
 #
 # **Running time.** The full run (two VAEs trained from scratch, the β grid loaded from
-# `data/`) took **75 seconds on a 2-core CPU** shared with other jobs (measured with
-# `python scripts/build_notebooks.py notebooks/01_vae.py`; the last cell prints the kernel's
-# own time). Set `PEARL_LITE_SMOKE=1` to shrink every budget to seconds (what the test suite
+# `data/`) takes **about one minute on a 2-core CPU**: 53 s and 74 s in two runs of
+# `python scripts/build_notebooks.py notebooks/01_vae.py` on a CPU shared with other jobs (the
+# last cell prints the kernel's own time). Set `PEARL_LITE_SMOKE=1` to shrink every budget to seconds (what the test suite
 # does; about 20 s). Retraining the β grid (`RETRAIN_GRID = True` below) adds about
 # 3.5 minutes.
 
