@@ -147,6 +147,36 @@ class PEARLLearner:
         self._vf_params = list(agent.vf.parameters())
         self._target_params = list(agent.target_vf.parameters())
 
+    def critic_loss(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
+        """The encoder's and critics' loss ``qf_loss + kl_lambda * kl`` of a meta-batch.
+
+        Infers q(z | c) for each task, samples one z per task and repeats it for the task's
+        ``B`` transitions; the Q target is ``reward_scale * r + gamma * (1 - terminated) *
+        V-bar(s', z)`` (no gradient). Returns a dict with ``loss`` and its parts ``qf_loss``
+        and ``kl`` (summed over tasks), and, for the rest of the step, ``obs`` ``(T*B, o)``,
+        ``z_rep`` ``(T*B, L)`` (attached to the encoder's graph), ``mu``/``var`` ``(T, L)``
+        and ``q`` ``(2, T*B)``.
+        """
+        agent, cfg = self.agent, self.cfg
+        obs, act, rew = batch["obs"], batch["act"], batch["rew"]
+        next_obs, terminated = batch["next_obs"], batch["terminated"]
+        T, B, _ = obs.shape
+        mu, var = agent.encoder(context)  # (T, L) each
+        z = agent.sample_z(mu, var)  # (T, L), carries gradient into the encoder
+        # Flatten (T, B, .) -> (T * B, .); task t's z is repeated for its B transitions.
+        z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
+        obs, next_obs = obs.reshape(T * B, -1), next_obs.reshape(T * B, -1)
+        act, rew, terminated = act.reshape(T * B, -1), rew.reshape(-1), terminated.reshape(-1)
+        q = agent.qf(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
+        with torch.no_grad():
+            next_v = agent.target_vf(torch.cat([next_obs, z_rep], -1)).squeeze(-1)
+            # Only `terminated` stops the bootstrap: a time-limit truncation does not.
+            q_target = bellman_target(cfg.reward_scale * rew, next_v, terminated, cfg.gamma)
+        qf_loss = ((q - q_target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2 (official)
+        kl = agent.encoder.kl_to_prior(mu, var).sum()  # summed over tasks, as the official code
+        return {"loss": qf_loss + cfg.kl_lambda * kl, "qf_loss": qf_loss, "kl": kl, "obs": obs,
+                "z_rep": z_rep, "mu": mu, "var": var, "q": q}
+
     def update(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
         """One PEARL gradient step on a meta-batch of ``T`` tasks.
 
@@ -162,28 +192,16 @@ class PEARLLearner:
             ``alpha``, ``z_var`` (mean posterior variance), ``q_mean``.
         """
         agent, cfg = self.agent, self.cfg
-        obs, act, rew = batch["obs"], batch["act"], batch["rew"]
-        next_obs, terminated = batch["next_obs"], batch["terminated"]
-        T, B, _ = obs.shape
-
-        # ---- infer q(z | c) and sample one z per task; repeat it for the task's B transitions
-        mu, var = agent.encoder(context)  # (T, L) each
-        z = agent.sample_z(mu, var)  # (T, L), carries gradient into the encoder
-        z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
-        obs, next_obs = obs.reshape(T * B, -1), next_obs.reshape(T * B, -1)
-        act, rew, terminated = act.reshape(T * B, -1), rew.reshape(-1), terminated.reshape(-1)
+        T, B, _ = batch["obs"].shape
         alpha = agent.log_alpha.detach().exp()
 
         # ---- 1. critics + encoder: the only losses whose gradient reaches the encoder
-        q = agent.qf(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
-        with torch.no_grad():
-            next_v = agent.target_vf(torch.cat([next_obs, z_rep], -1)).squeeze(-1)
-            q_target = bellman_target(cfg.reward_scale * rew, next_v, terminated, cfg.gamma)
-        qf_loss = ((q - q_target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2 (official)
-        kl = agent.encoder.kl_to_prior(mu, var).sum()  # summed over tasks, as the official code
+        c = self.critic_loss(batch, context)
         self.critic_opt.zero_grad(set_to_none=True)
-        (qf_loss + cfg.kl_lambda * kl).backward()
+        c["loss"].backward()
         self.critic_opt.step()
+        obs, z_rep, var = c["obs"], c["z_rep"], c["var"]
+        qf_loss, kl, q = c["qf_loss"], c["kl"], c["q"]
 
         # ---- 2. value + policy on the *detached* z, with the freshly updated critics
         obs_z = torch.cat([obs, z_rep.detach()], -1)

@@ -1,0 +1,89 @@
+"""Presets and the config dataclass (pearl_lite.config)."""
+
+import dataclasses
+import json
+
+import pytest
+
+from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config
+from pearl_lite.envs import ENV_NAMES as SUITE_NAMES
+
+
+def test_every_family_of_the_suite_has_presets():
+    assert set(ENV_NAMES) == set(SUITE_NAMES)
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("preset", PRESETS)
+def test_presets_are_valid_and_round_trip(env, preset):
+    cfg = get_config(env, preset)
+    assert cfg.env == env and cfg.preset == preset
+    d = json.loads(json.dumps(cfg.to_dict()))  # what config.json stores
+    assert PEARLConfig.from_dict(d) == cfg
+
+
+def test_paper_values_follow_the_official_configs():
+    spr = get_config("sparse-point-robot", "paper")
+    # configs/sparse-point-robot.json
+    assert (spr.gamma, spr.reward_scale, spr.kl_lambda) == (0.9, 100.0, 1.0)
+    assert (spr.num_steps_per_eval, spr.max_path_length, spr.num_exp_traj_eval) == (400, 20, 5)
+    assert (spr.num_tasks_sample, spr.num_steps_prior, spr.num_steps_posterior) == (10, 100, 900)
+    assert spr.embedding_batch_size == 1024 and spr.num_train_steps_per_itr == 1000
+    # configs/default.py
+    cv = get_config("cheetah-vel", "paper")
+    assert (cv.net_size, cv.latent_dim, cv.meta_batch, cv.batch_size) == (300, 5, 16, 256)
+    assert (cv.kl_lambda, cv.reward_scale, cv.gamma, cv.tau) == (0.1, 5.0, 0.99, 0.005)
+    assert (cv.num_iterations, cv.num_train_steps_per_itr, cv.embedding_batch_size) == \
+        (500, 2000, 100)
+    assert cv.encoder_hidden == (200, 200, 200)
+    assert get_config("ant-goal", "paper").kl_lambda == 1.0
+    assert get_config("walker-rand-params", "paper").use_next_obs_in_context
+    assert get_config("cheetah-dir", "paper").meta_batch == 4
+
+
+def test_lite_and_smoke_are_smaller_than_paper():
+    for env in ENV_NAMES:
+        paper, lite, smoke = (get_config(env, p) for p in PRESETS)
+        assert lite.net_size < paper.net_size and smoke.net_size <= lite.net_size
+        assert smoke.num_train_steps_per_itr < lite.num_train_steps_per_itr <= \
+            paper.num_train_steps_per_itr
+        # the algorithm's protocol is kept
+        assert (lite.gamma, lite.reward_scale, lite.kl_lambda) == \
+            (paper.gamma, paper.reward_scale, paper.kl_lambda)
+
+
+def test_unknown_env_or_preset_lists_valid_values():
+    with pytest.raises(ValueError, match="sparse-point-robot"):
+        get_config("sparse-point", "lite")
+    with pytest.raises(ValueError, match="paper, lite, smoke"):
+        get_config("point-robot", "fast")
+    with pytest.raises(ValueError, match="unknown config keys"):
+        get_config("point-robot", "lite", learning_rate=1.0)
+
+
+@pytest.mark.parametrize("field", ["num_iterations", "num_train_steps_per_itr", "meta_batch",
+                                   "batch_size", "embedding_batch_size", "num_steps_per_eval"])
+@pytest.mark.parametrize("value", [0, -5])
+def test_non_positive_budget_is_rejected(field, value):
+    with pytest.raises(ValueError, match=field):
+        get_config("point-robot", "smoke", **{field: value})
+
+
+def test_other_bad_values():
+    for kw in ({"gamma": 1.0}, {"tau": 0.0}, {"encoder_kind": "lstm"}, {"kl_lambda": -1.0},
+               {"num_steps_prior": -1}, {"n_tasks": 0}):
+        with pytest.raises(ValueError):
+            get_config("point-robot", "smoke", **kw)
+    with pytest.raises(ValueError, match="unknown config keys"):
+        PEARLConfig.from_dict({"env": "point-robot", "bogus": 1})
+
+
+def test_every_field_has_a_docstring():
+    import inspect
+
+    import pearl_lite.config as mod
+
+    src = inspect.getsource(mod.PEARLConfig)
+    for f in dataclasses.fields(PEARLConfig):
+        line = next(i for i, s in enumerate(src.splitlines()) if s.strip().startswith(f"{f.name}:"))
+        assert src.splitlines()[line + 1].strip().startswith('"""'), f.name

@@ -1,0 +1,160 @@
+"""The training and evaluation commands: run folder, resume, atomic checkpoints, errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from pearl_lite import train as train_mod
+from pearl_lite.utils import read_csv
+
+LOSSES = ("qf_loss", "vf_loss", "policy_loss", "kl", "train_return", "test_return")
+
+
+def _train(out, iterations, resume=False):
+    return train_mod.train("sparse-point-robot", "smoke", 0, out, iterations=iterations,
+                           resume=resume, progress=False)
+
+
+def _ckpt(path):
+    return torch.load(path / "checkpoint.pt", weights_only=True)
+
+
+def _assert_same_run(a, b):
+    la, lb = read_csv(a / "progress.csv"), read_csv(b / "progress.csv")
+    assert list(la["iteration"]) == list(lb["iteration"])
+    for k in LOSSES:
+        assert (la[k] == lb[k]).all(), k
+    sa, sb = _ckpt(a)["agent"], _ckpt(b)["agent"]
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), k
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    _train(out, 4)
+    return out
+
+
+def test_run_folder(straight):
+    cfg = json.loads((straight / "config.json").read_text())
+    assert cfg["env"] == "sparse-point-robot" and cfg["seed"] == 0 and cfg["num_iterations"] == 4
+    log = read_csv(straight / "progress.csv")
+    assert list(log["iteration"]) == [1, 2, 3, 4]
+    for col in ("env_steps", "grad_steps", "train_return", "test_return", "test_success", "kl",
+                "qf_loss", "vf_loss", "policy_loss", "z_var", "wall_clock"):
+        assert col in log, col
+    assert (log["wall_clock"][1:] >= log["wall_clock"][:-1]).all()
+    assert _ckpt(straight)["iteration"] == 4
+
+
+def test_resume_equals_uninterrupted_run(straight, tmp_path):
+    _train(tmp_path, 2)
+    _train(tmp_path, 4, resume=True)
+    _assert_same_run(straight, tmp_path)
+
+
+def test_killed_mid_checkpoint_keeps_previous_one_and_resumes(straight, tmp_path, monkeypatch):
+    real_save = torch.save
+    calls = {"n": 0}
+
+    def dying_save(obj, f, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third checkpoint: write half a file, then "crash"
+            with open(f, "wb") as fh:
+                fh.write(b"PK\x03\x04 half a checkpoint")
+            raise KeyboardInterrupt
+        return real_save(obj, f, *a, **kw)
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, 4)
+    monkeypatch.setattr(torch, "save", real_save)
+    assert _ckpt(tmp_path)["iteration"] == 2  # the previous checkpoint is intact
+    assert not list(tmp_path.glob(".checkpoint.pt.*"))  # no temporary file left behind
+    _train(tmp_path, 4, resume=True)  # log rows past the checkpoint are dropped and redone
+    _assert_same_run(straight, tmp_path)
+
+
+def _cli(*args):
+    """Run a command line in a fresh interpreter (the real entry point): (exit code, stderr)."""
+    r = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stderr
+
+
+@pytest.fixture
+def cli(capsys):
+    """The same ``main`` functions in-process (fast): (exit code, stderr)."""
+    from pearl_lite import evaluate
+
+    mains = {"pearl_lite.train": train_mod.main, "pearl_lite.evaluate": evaluate.main}
+
+    def run(module, *args):
+        capsys.readouterr()
+        try:
+            code = mains[module](list(args))
+        except SystemExit as e:  # argparse usage errors
+            code = e.code
+        return code, capsys.readouterr().err
+
+    return run
+
+
+def _one_line_error(code, err, *needles):
+    lines = err.strip().splitlines()
+    assert code != 0
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+def test_cli_entry_point_bad_input(tmp_path):
+    _one_line_error(*_cli("pearl_lite.train", "mars-rover", "--out", str(tmp_path / "a")),
+                    "unknown environment", "sparse-point-robot")
+
+
+def test_cli_bad_input_gives_one_error_line(straight, tmp_path, cli):
+    _cli = cli
+    t = "pearl_lite.train"
+    _one_line_error(*_cli(t, "--preset", "smoke"), "required")  # usage error: no ENV, no --out
+    _one_line_error(*_cli(t, "point-robot", "--preset", "huge", "--out", str(tmp_path / "a")),
+                    "unknown preset", "paper, lite, smoke")
+    _one_line_error(*_cli(t, "point-robot", "--iterations", "0", "--out", str(tmp_path / "a")),
+                    "num_iterations")
+    # an existing run is not overwritten
+    _one_line_error(*_cli(t, "sparse-point-robot", "--preset", "smoke", "--out", str(straight)),
+                    "--resume")
+    # resuming with another config
+    _one_line_error(*_cli(t, "point-robot", "--preset", "smoke", "--out", str(straight),
+                          "--resume"), "another config")
+    # a corrupt checkpoint
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text((straight / "config.json").read_text())
+    (bad / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    _one_line_error(*_cli(t, "sparse-point-robot", "--preset", "smoke", "--out", str(bad),
+                          "--resume"), "corrupt checkpoint")
+    _one_line_error(*_cli("pearl_lite.evaluate", str(bad)), "corrupt checkpoint")
+
+
+def test_evaluate_rejects_checkpoint_of_another_config(straight, tmp_path, cli):
+    other = tmp_path / "other"
+    train_mod.train("point-robot", "smoke", 0, other, progress=False)
+    code, err = cli("pearl_lite.evaluate", str(straight), "--checkpoint",
+                     str(other / "checkpoint.pt"))
+    _one_line_error(code, err, "another config")
+
+
+def test_evaluate_prints_and_writes_adaptation_curve(straight, tmp_path):
+    out = tmp_path / "curve.json"
+    r = subprocess.run([sys.executable, "-m", "pearl_lite.evaluate", str(straight), "--out",
+                        str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "final success rate" in r.stdout
+    res = json.loads(out.read_text())
+    cfg = json.loads((straight / "config.json").read_text())
+    n = -(-cfg["num_steps_per_eval"] // cfg["max_path_length"])
+    assert len(res["return_per_trajectory"]) == len(res["success_per_trajectory"]) == n
