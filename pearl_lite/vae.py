@@ -228,7 +228,7 @@ def evaluate(model: VAE, x: Tensor, beta: float = 1.0, n_importance: int = 0,
     Uses its own seed for the z samples, so repeated evaluations agree and the global random
     stream of a training run is left untouched.
     """
-    with torch.random.fork_rng():
+    with torch.random.fork_rng(devices=[]):  # CPU generator only
         torch.manual_seed(seed)
         terms = elbo(model, x, beta=1.0)
         out = {"elbo": terms.elbo.mean().item(), "recon_log_lik": terms.recon_log_lik.mean().item(),
