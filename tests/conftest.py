@@ -15,7 +15,9 @@ import torch
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# One thread: the tests use small networks, where thread start-up costs more than it saves, and
+# a single thread keeps floating-point reductions in one order.
+torch.set_num_threads(1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
