@@ -66,8 +66,11 @@ class GoalTasks:
     """Standard deviation of the Gaussian noise on every reward."""
 
     obs_dim: int = 2
+    """Size of s (a position in the plane)."""
     act_dim: int = 2
+    """Size of a (a velocity in the plane)."""
     latent_dim: int = 2
+    """Size of the task variable g."""
 
     @property
     def context_dim(self) -> int:
