@@ -364,7 +364,7 @@ def model_name(kind: str, beta: float) -> str:
     return "mean" if kind == "mean" else f"{kind}/beta={beta:g}"
 
 
-def cache_configs(gradient_steps: int = 2000, seed: int = 0) -> dict[str, ToyConfig]:
+def cache_configs(gradient_steps: int = 3000, seed: int = 0) -> dict[str, ToyConfig]:
     """The encoders the notebook's sliders need: the product encoder at every beta of
     :data:`CACHE_BETAS`, and the mean-pooling and recurrent encoders at beta = 1."""
     cfgs = [ToyConfig(kind="product", beta=b) for b in CACHE_BETAS]
