@@ -130,3 +130,18 @@ def test_cache_round_trip(tmp_path):
         torch.manual_seed(cfg.seed)
         mu, _ = enc(ctx)
         assert torch.isfinite(mu).all()
+
+
+def test_shipped_cache_matches_its_recorded_command():
+    """data/encoder_toy_cache.pt was made by `python scripts/train_encoder_cache.py` (defaults)."""
+    from pathlib import Path
+
+    from pearl_lite.toy_tasks import cache_configs
+
+    path = Path(__file__).resolve().parents[1] / "data" / "encoder_toy_cache.pt"
+    models = load_cache(path)
+    expected = cache_configs()
+    assert list(models) == list(expected)
+    for name, (_, cfg, hist) in models.items():
+        assert cfg == expected[name]
+        assert hist["step"][-1] == cfg.gradient_steps
