@@ -1,0 +1,119 @@
+"""How fast is one PEARL gradient step, and how close to this CPU's matmul peak does it get?
+
+Shapes: the ``paper`` preset on ``cheetah-vel`` (obs 20, act 6, latent 5, meta-batch 16,
+RL batch 256 per task, context 100 per task, policy/Q/V 3 x 300 units, encoder 3 x 200 units).
+Prints gradient steps per second, the FLOPs of one step (counted by
+``torch.utils.flop_counter.FlopCounterMode``: every matmul of the forward and backward
+passes), the float32 matmul peak of this machine measured with a large square matmul on the
+same number of threads, the fraction of that peak one step reaches, and where the time goes.
+
+    python benchmarks/pearl_step.py                 # 2 threads (the course's laptop)
+    python benchmarks/pearl_step.py --threads 1 --steps 50
+
+Timings depend on the machine and on whatever else runs on it; the report says how loaded the
+machine was (``os.getloadavg``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from pearl_lite.config import get_config
+from pearl_lite.pearl import PEARLAgent, PEARLLearner
+
+OBS, ACT = 20, 6  # cheetah-vel
+
+
+def make(cfg, gen):
+    T, B, N = cfg.meta_batch, cfg.batch_size, cfg.embedding_batch_size
+    batch = {"obs": torch.randn(T, B, OBS, generator=gen),
+             "act": torch.rand(T, B, ACT, generator=gen) * 2 - 1,
+             "rew": torch.randn(T, B, generator=gen),
+             "next_obs": torch.randn(T, B, OBS, generator=gen),
+             "terminated": torch.zeros(T, B)}
+    context = torch.randn(T, N, OBS + ACT + 1, generator=gen)
+    return batch, context
+
+
+def timeit(fn, n: int) -> float:
+    """Median seconds per call over ``n`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def matmul_peak(size: int = 2048, reps: int = 5) -> float:
+    """Float32 matmul throughput (FLOP/s) of a ``size`` x ``size`` square product."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    t = timeit(lambda: a @ b, reps)
+    return 2 * size**3 / t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20, help="timed gradient steps")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    cfg = get_config("cheetah-vel", "paper")
+    agent = PEARLAgent(OBS, ACT, cfg)
+    learner = PEARLLearner(agent, cfg)
+    batch, context = make(cfg, gen)
+
+    # ---- the whole step
+    t_step = timeit(lambda: learner.update(batch, context), args.steps)
+    with FlopCounterMode(display=False) as fc:
+        learner.update(batch, context)
+    flops = fc.get_total_flops()
+    peak = matmul_peak()
+
+    # ---- where the time goes (each part measured on its own, forward + backward)
+    def encoder_part():
+        mu, var = agent.encoder(context)
+        agent.encoder.zero_grad(set_to_none=True)
+        (mu.sum() + var.sum()).backward()
+
+    def critic_part():  # encoder + twin Q + target V, forward and backward
+        learner.critic_opt.zero_grad(set_to_none=True)
+        learner.critic_loss(batch, context)["loss"].backward()
+
+    def critic_opt_part():
+        learner.critic_opt.step()
+
+    critic_part()
+    t_enc = timeit(encoder_part, args.steps)
+    t_critic = timeit(critic_part, args.steps)
+    t_opt = timeit(critic_opt_part, args.steps)
+    rest = t_step - t_critic - t_opt
+
+    print(f"PEARL gradient step, paper preset on cheetah-vel shapes (meta-batch "
+          f"{cfg.meta_batch} x batch {cfg.batch_size}, context {cfg.embedding_batch_size}, "
+          f"nets {cfg.n_layers} x {cfg.net_size}, encoder {cfg.encoder_hidden})")
+    print(f"threads {args.threads}, load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}")
+    print(f"  time per step        {1e3 * t_step:8.1f} ms  -> {1 / t_step:6.2f} gradient steps/s")
+    print(f"  FLOPs per step       {flops / 1e9:8.2f} GFLOP (FlopCounterMode, fwd + bwd)")
+    print(f"  achieved             {flops / t_step / 1e9:8.1f} GFLOP/s")
+    print(f"  float32 matmul peak  {peak / 1e9:8.1f} GFLOP/s (2048^3 matmul, same threads)")
+    print(f"  fraction of peak     {flops / t_step / peak:8.1%}")
+    print("  where the time goes (forward + backward):")
+    print(f"    encoder                       {1e3 * t_enc:7.1f} ms")
+    print(f"    twin Q + target V (excl. enc) {1e3 * (t_critic - t_enc):7.1f} ms")
+    print(f"    Adam step (Q + encoder)       {1e3 * t_opt:7.1f} ms")
+    print(f"    policy + V + their Adam, polyak {1e3 * rest:5.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
