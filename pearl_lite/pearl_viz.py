@@ -1,0 +1,487 @@
+"""Pictures of PEARL at work: training curves, adaptation curves, exploration trajectories.
+
+Introduced in notebook 4 (``notebooks/04_pearl.py``); notebook 6 reuses the trajectory plots.
+
+- :class:`LiveTrainingPlot` / :func:`plot_training`: train and test return, KL and posterior
+  variance over meta-training, from ``MetaTrainer`` log rows or a ``progress.csv``.
+- :func:`plot_adaptation`: return of each successive meta-test trajectory (Algorithm 2), mean
+  and spread over test tasks, with the prior trajectories shaded.
+- :func:`success_within`, :func:`plot_success`: sparse tasks: success of the k-th trajectory,
+  and the fraction of tasks whose goal was found within the first k trajectories.
+- :func:`trajectories_of`, :func:`plot_exploration`: the positions visited in each meta-test
+  trajectory of one task, coloured by exploration episode, on the point robot's plane.
+- :func:`load_ablation_results`, :func:`plot_ablations`: the runs written by
+  ``scripts/run_ablations.py``.
+- :func:`source_markdown`: a library function's source as a Markdown code block, so a
+  notebook can show the code that implements an algorithm next to its pseudo-code.
+
+Shapes: ``returns`` and ``success`` are ``(n_tasks, n_trajs)``; trajectories are
+``(n_trajs, T, 2)`` positions. Bad shapes raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pearl_lite.plotting import COLORS, plot_mean_std
+from pearl_lite.utils import read_csv
+
+#: Columns of a training log that :func:`plot_training` draws.
+TRAINING_COLUMNS = ("iteration", "env_steps", "train_return", "test_return", "kl", "z_var")
+
+
+# ---------------------------------------------------------------------------------------------
+# Training curves
+# ---------------------------------------------------------------------------------------------
+
+
+def training_curves(log: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Columns of a training log as float arrays (NaN where a row has no value).
+
+    Args:
+        log: ``MetaTrainer`` log rows (a list of dicts; blank test cells are ``""``) or the
+            dict of arrays that :func:`pearl_lite.utils.read_csv` returns for a
+            ``progress.csv``.
+
+    Returns:
+        ``{column: (n_rows,) float array}``; must contain :data:`TRAINING_COLUMNS`.
+
+    Raises:
+        ValueError: a column is missing or the columns differ in length.
+    """
+    if isinstance(log, Mapping):
+        cols = {k: np.asarray(v, dtype=float) for k, v in log.items()}
+    else:
+        rows = list(log)
+        keys = list(rows[0]) if rows else list(TRAINING_COLUMNS)
+        cols = {k: np.array([_num(r.get(k, "")) for r in rows], dtype=float) for k in keys}
+    missing = [k for k in TRAINING_COLUMNS if k not in cols]
+    if missing:
+        raise ValueError(f"training log lacks columns {missing}")
+    lengths = {len(v) for v in cols.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"training log columns differ in length: {sorted(lengths)}")
+    return cols
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def plot_training(log: Sequence[Mapping[str, Any]] | Mapping[str, Any], fig: Any = None,
+                  title: str | None = None, x: str = "env_steps") -> Any:
+    """Four panels of a meta-training run: returns, success (or test return of the first
+    trajectory), KL and posterior variance.
+
+    Args:
+        log: as :func:`training_curves` takes.
+        fig: a figure to draw into (cleared first); a new one by default.
+        title: the figure's title.
+        x: the column on the x axis, ``"env_steps"`` or ``"iteration"``.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    c = training_curves(log)
+    if x not in c:
+        raise ValueError(f"unknown x column {x!r}")
+    if fig is None:
+        fig = plt.figure(figsize=(12, 3.2))
+    fig.clf()
+    axes = fig.subplots(1, 4)
+    xs = c[x] / 1000 if x == "env_steps" else c[x]
+    xlabel = "environment steps (thousands)" if x == "env_steps" else "iteration"
+    t = ~np.isnan(c["test_return"])  # test rows: every eval_every iterations
+
+    ax = axes[0]
+    ax.plot(xs, c["train_return"], color=COLORS["prior"], lw=1, label="train (collection)")
+    ax.plot(xs[t], c["test_return"][t], "-o", ms=3, color=COLORS["pearl"],
+            label="meta-test (last traj.)")
+    ax.set_title("return")
+    ax.legend(fontsize=8)
+
+    ax = axes[1]
+    if "test_success" in c and (~np.isnan(c["test_success"])).any():
+        s = ~np.isnan(c["test_success"])
+        ax.plot(xs[s], c["test_success"][s], "-o", ms=3, color=COLORS["pearl"], label="last")
+        if "test_success_first" in c:
+            ax.plot(xs[s], c["test_success_first"][s], "-o", ms=3, color=COLORS["prior"],
+                    label="first")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title("meta-test success rate")
+    else:
+        ax.plot(xs[t], c["test_return"][t], "-o", ms=3, color=COLORS["pearl"], label="last")
+        if "test_return_first" in c:
+            ax.plot(xs[t], c["test_return_first"][t], "-o", ms=3, color=COLORS["prior"],
+                    label="first")
+        ax.set_title("meta-test return by trajectory")
+    ax.legend(fontsize=8)
+
+    axes[2].plot(xs, c["kl"], color=COLORS["accent"])
+    axes[2].set_title("KL(q(z|c) || N(0, I)) per task")
+    axes[3].plot(xs, c["z_var"], color=COLORS["posterior"])
+    axes[3].set_yscale("log")
+    axes[3].set_title("posterior variance (mean)")
+    for ax in axes:
+        ax.set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+class LiveTrainingPlot:
+    """A :func:`plot_training` figure redrawn while ``MetaTrainer.iterations()`` runs.
+
+    >>> live = LiveTrainingPlot(every=5)              # doctest: +SKIP
+    >>> for row in trainer.iterations():              # doctest: +SKIP
+    ...     live.update(row)
+    >>> live.finish()                                 # doctest: +SKIP
+
+    In a notebook each redraw replaces the previous output (IPython's ``clear_output``), so
+    the cell shows one figure that grows. With ``live=False`` (smoke mode, scripts) nothing is
+    drawn until :meth:`finish`.
+    """
+
+    def __init__(self, every: int = 5, live: bool = True, title: str | None = None,
+                 x: str = "env_steps") -> None:
+        if every <= 0:
+            raise ValueError(f"every must be positive, got {every}")
+        self.every, self.live, self.title, self.x = every, live, title, x
+        self.rows: list[dict[str, Any]] = []
+        self.fig: Any = None
+
+    def update(self, row: Mapping[str, Any]) -> None:
+        """Record one log row; redraw every ``every`` rows (and on test rows)."""
+        self.rows.append(dict(row))
+        if self.live and len(self.rows) % self.every == 0:
+            self._draw()
+
+    def _draw(self) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        if self.fig is None:
+            self.fig = plt.figure(figsize=(12, 3.2))
+        plot_training(self.rows, fig=self.fig, title=self._title(), x=self.x)
+        clear_output(wait=True)
+        display(self.fig)
+
+    def _title(self) -> str:
+        last = self.rows[-1]
+        return (f"{self.title + ': ' if self.title else ''}iteration {last['iteration']}, "
+                f"{last['env_steps']:,} env steps, {last.get('wall_clock', 0):.0f} s")
+
+    def finish(self) -> Any:
+        """Draw the final figure once (and close it, so the notebook shows it once)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        if not self.rows:
+            raise ValueError("no rows were recorded")
+        if self.fig is None:
+            self.fig = plt.figure(figsize=(12, 3.2))
+        plot_training(self.rows, fig=self.fig, title=self._title(), x=self.x)
+        if self.live:
+            clear_output(wait=True)
+        display(self.fig)
+        plt.close(self.fig)
+        return self.fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Meta-test: adaptation and success
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_task_by_traj(a: Any, name: str) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (n_tasks, n_trajs), got {a.shape}")
+    return a
+
+
+def plot_adaptation(ax: Any, returns: Any, n_prior: int = 0, label: str | None = None,
+                    color: str | None = None) -> Any:
+    """The adaptation curve: return of the k-th meta-test trajectory, mean +- std over tasks.
+
+    Args:
+        ax: a matplotlib Axes.
+        returns: ``(n_tasks, n_trajs)`` (``MetaTestResult.returns``).
+        n_prior: trajectories collected with z from the prior (shaded grey).
+        label, color: the line's style.
+
+    Returns:
+        ``ax``.
+    """
+    r = _as_task_by_traj(returns, "returns")
+    if not 0 <= n_prior <= r.shape[1]:
+        raise ValueError(f"n_prior must lie in 0..{r.shape[1]}, got {n_prior}")
+    k = np.arange(1, r.shape[1] + 1)
+    plot_mean_std(ax, k, r, label=label, color=color or COLORS["pearl"])
+    if n_prior:
+        ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
+        ax.text(0.6, 0.97, "z ~ prior", transform=ax.get_xaxis_transform(), va="top",
+                fontsize=8, color="0.35")
+    ax.set_xlabel("meta-test trajectory k")
+    ax.set_ylabel("return of trajectory k")
+    return ax
+
+
+def success_within(reached: Any) -> np.ndarray:
+    """Fraction of tasks whose goal was reached in at least one of the first k trajectories.
+
+    Args:
+        reached: ``(n_tasks, n_trajs)``, 1 where trajectory k of a task entered the goal
+            region (e.g. ``np.stack([p.reached for p in result.paths], 1)``).
+
+    Returns:
+        ``(n_trajs,)``, non-decreasing in k.
+    """
+    r = _as_task_by_traj(reached, "reached") > 0
+    return np.logical_or.accumulate(r, axis=1).mean(0)
+
+
+def plot_success(ax: Any, success: Any, reached: Any | None = None, n_prior: int = 0) -> Any:
+    """Sparse tasks: success rate of the k-th trajectory (and goal found within k).
+
+    Args:
+        ax: a matplotlib Axes.
+        success: ``(n_tasks, n_trajs)`` success of trajectory k, possibly averaged over runs
+            (``MetaTestResult.success``).
+        reached: optionally ``(n_tasks, n_trajs)`` 0/1 of one run, for :func:`success_within`.
+        n_prior: trajectories with z from the prior (shaded).
+
+    Returns:
+        ``ax``.
+    """
+    s = _as_task_by_traj(success, "success")
+    k = np.arange(1, s.shape[1] + 1)
+    ax.plot(k, s.mean(0), "-o", ms=3, color=COLORS["pearl"], label="trajectory k succeeds")
+    if reached is not None:
+        r = _as_task_by_traj(reached, "reached")
+        if r.shape != s.shape:
+            raise ValueError(f"reached {r.shape} and success {s.shape} must match")
+        ax.plot(k, success_within(r), "--", color=COLORS["posterior"],
+                label="goal found within k trajectories")
+    if n_prior:
+        ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("meta-test trajectory k")
+    ax.set_ylabel("fraction of test tasks")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Exploration trajectories on the plane
+# ---------------------------------------------------------------------------------------------
+
+
+def trajectories_of(paths: Sequence[Any], row: int) -> np.ndarray:
+    """Positions of task ``row`` in each meta-test trajectory, ``(n_trajs, T + 1, 2)``.
+
+    Args:
+        paths: ``MetaTestResult.paths``, one ``Paths`` per trajectory index.
+        row: which task of the meta-test (a row of ``result.task_indices``).
+
+    The start state is followed by the T next-observations; steps after an early end repeat
+    the last valid position (the point robots never end early).
+    """
+    if len(paths) == 0:
+        raise ValueError("paths is empty")
+    out = []
+    for p in paths:
+        obs, nxt, valid = np.asarray(p.obs), np.asarray(p.next_obs), np.asarray(p.valid)
+        if obs.ndim != 3 or obs.shape[-1] != 2:
+            raise ValueError(f"point-robot observations must be (n, T, 2), got {obs.shape}")
+        if not 0 <= row < obs.shape[0]:
+            raise ValueError(f"row {row} out of range for {obs.shape[0]} tasks")
+        pos = np.concatenate([obs[row, :1], nxt[row]], axis=0)
+        n_valid = int(valid[row].sum())
+        pos[n_valid + 1:] = pos[n_valid]
+        out.append(pos)
+    return np.stack(out)
+
+
+def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float | None = None,
+                     all_goals: Any = None, n_prior: int = 0, cmap: str = "viridis",
+                     colorbar: bool = True) -> Any:
+    """Trajectories of one task coloured by exploration episode (dark: first, light: last).
+
+    Args:
+        ax: a matplotlib Axes.
+        trajectories: ``(n_trajs, T, 2)`` positions (:func:`trajectories_of`).
+        goal: ``(2,)`` the task's goal.
+        goal_radius: the sparse goal radius, drawn around the goal.
+        all_goals: ``(k, 2)`` other goals to draw in grey (e.g. the semicircle).
+        n_prior: the first ``n_prior`` trajectories (z from the prior) are drawn dashed.
+        cmap: colormap over the trajectory index.
+        colorbar: add a colour bar labelled with the trajectory index.
+
+    Returns:
+        ``ax``.
+    """
+    import matplotlib.pyplot as plt
+
+    from pearl_lite.envs.rendering import plot_point_task
+
+    tr = np.asarray(trajectories, dtype=float)
+    if tr.ndim != 3 or tr.shape[-1] != 2 or tr.shape[0] == 0:
+        raise ValueError(f"trajectories must have shape (n_trajs, T, 2), got {tr.shape}")
+    goal = np.asarray(goal, dtype=float)
+    if goal.shape != (2,):
+        raise ValueError(f"goal must have shape (2,), got {goal.shape}")
+    if all_goals is not None:
+        g = np.asarray(all_goals, dtype=float).reshape(-1, 2)
+        ax.scatter(g[:, 0], g[:, 1], s=10, c="0.7", zorder=1)
+    # The goal as a star, with the sparse reward's radius as a light disc around it.
+    plot_point_task(ax, goal, goal_radius=goal_radius, show_all_goals=False)
+    colors = plt.get_cmap(cmap)(np.linspace(0.0, 0.9, len(tr)))
+    for k, (pos, col) in enumerate(zip(tr, colors, strict=True)):
+        ax.plot(pos[:, 0], pos[:, 1], "--" if k < n_prior else "-", color=col, lw=1.2,
+                alpha=0.9, zorder=3)
+        ax.scatter(pos[-1:, 0], pos[-1:, 1], s=12, color=col, zorder=4)
+    ax.scatter(tr[:, 0, 0], tr[:, 0, 1], marker="s", s=30, c="k", zorder=5)
+    if colorbar:
+        sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(cmap),
+                                   norm=plt.Normalize(1, max(len(tr), 2)))
+        ax.figure.colorbar(sm, ax=ax, fraction=0.046, pad=0.04, label="trajectory k")
+    ax.set_aspect("equal")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Ablations (scripts/run_ablations.py)
+# ---------------------------------------------------------------------------------------------
+
+
+_RUN_FILE = re.compile(r"^(?P<variant>.+)_seed(?P<seed>\d+)\.csv$")
+
+
+def load_ablation_results(folder: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a folder written by ``scripts/run_ablations.py``.
+
+    Returns:
+        ``{variant: {"seeds": [s, ...], "logs": [training_curves, ...],
+        "final": [final JSON dict or None, ...]}}``, seeds in increasing order.
+
+    Raises:
+        FileNotFoundError: the folder holds no ``<variant>_seed<k>.csv``.
+    """
+    folder = Path(folder)
+    found: dict[str, dict[int, Path]] = {}
+    for p in sorted(folder.glob("*_seed*.csv")):
+        m = _RUN_FILE.match(p.name)
+        if m:
+            found.setdefault(m["variant"], {})[int(m["seed"])] = p
+    if not found:
+        raise FileNotFoundError(f"no <variant>_seed<k>.csv runs in {folder}")
+    out: dict[str, dict[str, Any]] = {}
+    for variant, runs in found.items():
+        seeds = sorted(runs)
+        finals = []
+        for s in seeds:
+            f = runs[s].with_name(f"{variant}_seed{s}_final.json")
+            finals.append(json.loads(f.read_text()) if f.exists() else None)
+        out[variant] = {"seeds": seeds, "logs": [training_curves(read_csv(runs[s]))
+                                                  for s in seeds], "final": finals}
+    return out
+
+
+def _stack_equal(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    arrays = list(arrays)
+    n = min(len(a) for a in arrays)  # runs cut short: keep the common part
+    return np.stack([a[:n] for a in arrays])
+
+
+def plot_ablations(axes: Sequence[Any], results: Mapping[str, Mapping[str, Any]],
+                   colors: Mapping[str, str] | None = None) -> Sequence[Any]:
+    """Two panels: meta-test return over training, and the final adaptation curves.
+
+    Args:
+        axes: two matplotlib Axes.
+        results: :func:`load_ablation_results`' output.
+        colors: colour per variant.
+
+    Returns:
+        ``axes``. Curves are mean +- std over seeds.
+    """
+    if len(axes) != 2:
+        raise ValueError(f"need two axes, got {len(axes)}")
+    colors = colors or {}
+    palette = [COLORS["pearl"], COLORS["goal"], COLORS["posterior"], COLORS["accent"]]
+    for i, (variant, res) in enumerate(results.items()):
+        color = colors.get(variant, palette[i % len(palette)])
+        n = len(res["seeds"])
+        label = f"{variant} ({n} seed{'s' if n > 1 else ''})"
+        logs = res["logs"]
+        t = ~np.isnan(logs[0]["test_return"])
+        x = logs[0]["env_steps"][t] / 1000
+        ys = _stack_equal([lg["test_return"][~np.isnan(lg["test_return"])] for lg in logs])
+        plot_mean_std(axes[0], x[: ys.shape[1]], ys, label=label, color=color)
+        finals = [f for f in res["final"] if f is not None]
+        if finals:
+            curves = _stack_equal([np.asarray(f["return_per_trajectory"]) for f in finals])
+            plot_mean_std(axes[1], np.arange(1, curves.shape[1] + 1), curves, label=label,
+                          color=color)
+    axes[0].set_xlabel("environment steps (thousands)")
+    axes[0].set_ylabel("meta-test return (last trajectory)")
+    axes[0].set_title("during meta-training")
+    axes[1].set_xlabel("meta-test trajectory k")
+    axes[1].set_ylabel("return of trajectory k")
+    axes[1].set_title("after meta-training: adaptation")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    return axes
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing code next to pseudo-code
+# ---------------------------------------------------------------------------------------------
+
+
+def source_markdown(obj: Any, start: str | None = None, stop: str | None = None) -> Any:
+    """``obj``'s source as a Markdown Python code block (IPython ``Markdown`` object).
+
+    Args:
+        obj: a function, method or class.
+        start: keep lines from the first one containing this text (default: the beginning).
+        stop: ...up to, not including, the first later line containing this text.
+    """
+    from IPython.display import Markdown
+
+    lines = inspect.getsource(obj).splitlines()
+    i = 0
+    if start is not None:
+        hits = [n for n, line in enumerate(lines) if start in line]
+        if not hits:
+            raise ValueError(f"{start!r} not found in the source of {obj!r}")
+        i = hits[0]
+    j = len(lines)
+    if stop is not None:
+        hits = [n for n, line in enumerate(lines) if stop in line and n > i]
+        if not hits:
+            raise ValueError(f"{stop!r} not found after {start!r} in the source of {obj!r}")
+        j = hits[0]
+    where = f"{inspect.getsourcefile(obj)}".split("pearl_lite/")[-1]
+    head = f"`pearl_lite/{where}`, `{obj.__qualname__}`"
+    body = "\n".join(lines[i:j])
+    return Markdown(f"{head}:\n\n```python\n{body}\n```")
+
+
+__all__ = ["LiveTrainingPlot", "TRAINING_COLUMNS", "load_ablation_results", "plot_ablations",
+           "plot_adaptation", "plot_exploration", "plot_success", "plot_training",
+           "source_markdown", "success_within", "trajectories_of", "training_curves"]

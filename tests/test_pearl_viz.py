@@ -1,0 +1,172 @@
+"""pearl_lite.pearl_viz on small synthetic inputs: figures draw, shapes are checked."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from pearl_lite import pearl_viz as pv  # noqa: E402
+from pearl_lite.sampler import Paths  # noqa: E402
+from pearl_lite.utils import CSVLogger  # noqa: E402
+
+
+def _rows(n: int = 6, sparse: bool = False) -> list[dict]:
+    """Log rows shaped like MetaTrainer's: test columns blank except every 2nd iteration."""
+    rows = []
+    for i in range(1, n + 1):
+        test = i % 2 == 0
+        row = {"iteration": i, "env_steps": 100 * i, "grad_steps": 10 * i,
+               "train_return": -20.0 + i, "test_return": -15.0 + i if test else "",
+               "test_return_first": -18.0 if test else "", "kl": 5.0 / i, "z_var": 1.0 / i,
+               "wall_clock": float(i)}
+        if sparse:
+            row.update(test_success=0.1 * i if test else "",
+                       test_success_first=0.0 if test else "")
+        rows.append(row)
+    return rows
+
+
+def _paths(n_tasks: int, H: int, rng: np.random.Generator) -> Paths:
+    obs = rng.normal(size=(n_tasks, H, 2)).astype(np.float32)
+    nxt = np.concatenate([obs[:, 1:], obs[:, -1:] + 0.1], axis=1)
+    valid = np.ones((n_tasks, H), bool)
+    valid[0, H - 2:] = False  # task 0 "ended" two steps early
+    z = np.zeros((n_tasks, 5), np.float32)
+    zeros = np.zeros((n_tasks, H), np.float32)
+    return Paths(obs, np.zeros((n_tasks, H, 2), np.float32), zeros, zeros, nxt,
+                 np.zeros((n_tasks, H), bool), np.zeros((n_tasks, H), bool), valid, None, z)
+
+
+def test_training_curves_from_rows_and_csv(tmp_path):
+    rows = _rows()
+    c = pv.training_curves(rows)
+    assert c["test_return"].shape == (6,)
+    assert np.isnan(c["test_return"][0]) and c["test_return"][1] == -13.0
+    log = CSVLogger(tmp_path / "p.csv")
+    for r in rows:
+        log.write(r)
+    from pearl_lite.utils import read_csv
+
+    c2 = pv.training_curves(read_csv(tmp_path / "p.csv"))
+    np.testing.assert_allclose(c2["kl"], c["kl"], rtol=1e-5)  # the CSV keeps 6 digits
+
+
+def test_training_curves_rejects_missing_or_ragged_columns():
+    with pytest.raises(ValueError, match="lacks columns"):
+        pv.training_curves([{"iteration": 1}])
+    cols = {k: np.zeros(3) for k in pv.TRAINING_COLUMNS}
+    cols["kl"] = np.zeros(2)
+    with pytest.raises(ValueError, match="length"):
+        pv.training_curves(cols)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_plot_training_draws_four_panels(sparse):
+    fig = pv.plot_training(_rows(sparse=sparse), title="t")
+    assert len(fig.axes) == 4
+    fig2 = pv.plot_training(_rows(sparse=sparse), fig=fig, x="iteration")  # redraw in place
+    assert fig2 is fig and len(fig.axes) == 4
+    with pytest.raises(ValueError, match="x column"):
+        pv.plot_training(_rows(), x="nope")
+    plt.close("all")
+
+
+def test_live_plot_without_display_keeps_rows():
+    live = pv.LiveTrainingPlot(every=2, live=False)
+    for r in _rows():
+        live.update(r)
+    assert len(live.rows) == 6 and live.fig is None  # nothing drawn while not live
+    fig = live.finish()
+    assert len(fig.axes) == 4
+    with pytest.raises(ValueError):
+        pv.LiveTrainingPlot(every=0)
+    with pytest.raises(ValueError, match="no rows"):
+        pv.LiveTrainingPlot(live=False).finish()
+    plt.close("all")
+
+
+def test_success_within_is_cumulative():
+    reached = np.array([[0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1]])
+    np.testing.assert_allclose(pv.success_within(reached), [0.25, 0.5, 0.75])
+    with pytest.raises(ValueError, match="n_tasks, n_trajs"):
+        pv.success_within(np.zeros(3))
+
+
+def test_adaptation_and_success_plots_check_shapes():
+    fig, (a, b) = plt.subplots(1, 2)
+    returns = np.arange(12.0).reshape(4, 3)
+    pv.plot_adaptation(a, returns, n_prior=1, label="x")
+    assert len(a.lines) == 1
+    np.testing.assert_allclose(a.lines[0].get_ydata(), returns.mean(0))
+    pv.plot_success(b, np.full((4, 3), 0.5), reached=np.ones((4, 3)), n_prior=1)
+    assert len(b.lines) == 2
+    with pytest.raises(ValueError):
+        pv.plot_adaptation(a, np.zeros(3))
+    with pytest.raises(ValueError, match="n_prior"):
+        pv.plot_adaptation(a, returns, n_prior=4)
+    with pytest.raises(ValueError, match="must match"):
+        pv.plot_success(b, np.zeros((4, 3)), reached=np.zeros((4, 2)))
+    plt.close(fig)
+
+
+def test_trajectories_of_and_plot_exploration():
+    rng = np.random.default_rng(0)
+    paths = [_paths(3, 5, rng) for _ in range(4)]
+    tr = pv.trajectories_of(paths, row=0)
+    assert tr.shape == (4, 6, 2)
+    np.testing.assert_allclose(tr[1, 0], paths[1].obs[0, 0])
+    np.testing.assert_allclose(tr[1, 1:4], paths[1].next_obs[0, :3])
+    np.testing.assert_allclose(tr[1, 4:], np.repeat(tr[1, 3:4], 2, 0))  # after the early end
+    with pytest.raises(ValueError, match="out of range"):
+        pv.trajectories_of(paths, row=3)
+    with pytest.raises(ValueError, match="empty"):
+        pv.trajectories_of([], row=0)
+
+    fig, ax = plt.subplots()
+    pv.plot_exploration(ax, tr, goal=[0.5, 0.5], goal_radius=0.2,
+                        all_goals=np.zeros((10, 2)), n_prior=2)
+    assert len(ax.lines) >= 4
+    with pytest.raises(ValueError, match="n_trajs, T, 2"):
+        pv.plot_exploration(ax, np.zeros((4, 6)), goal=[0, 0])
+    with pytest.raises(ValueError, match="goal"):
+        pv.plot_exploration(ax, tr, goal=[0, 0, 0])
+    plt.close(fig)
+
+
+def test_load_and_plot_ablations(tmp_path):
+    for variant, shift in (("default", 0.0), ("deterministic", -2.0)):
+        for seed in (0, 1):
+            log = CSVLogger(tmp_path / f"{variant}_seed{seed}.csv")
+            for r in _rows():
+                if r["test_return"] != "":
+                    r["test_return"] += shift
+                log.write(r)
+            (tmp_path / f"{variant}_seed{seed}_final.json").write_text(
+                json.dumps({"return_per_trajectory": [-10.0 + shift, -8.0, -7.0]}))
+    res = pv.load_ablation_results(tmp_path)
+    assert set(res) == {"default", "deterministic"}
+    assert res["default"]["seeds"] == [0, 1] and len(res["default"]["final"]) == 2
+    fig, axes = plt.subplots(1, 2)
+    pv.plot_ablations(axes, res)
+    assert len(axes[0].lines) == 2 and len(axes[1].lines) == 2
+    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), [-15.0, -13.0, -11.0])
+    with pytest.raises(ValueError, match="two axes"):
+        pv.plot_ablations(axes[:1], res)
+    with pytest.raises(FileNotFoundError):
+        pv.load_ablation_results(tmp_path / "empty")
+    plt.close(fig)
+
+
+def test_source_markdown_slices_lines():
+    md = pv.source_markdown(pv.success_within, start="r = ", stop="return")
+    assert "```python" in md.data and "r = _as_task_by_traj" in md.data
+    assert "np.logical_or" not in md.data
+    with pytest.raises(ValueError, match="not found"):
+        pv.source_markdown(pv.success_within, start="no such line")
