@@ -102,6 +102,8 @@ class PEARLConfig:
     """Weight of the policy's mean**2 regulariser (oyster sac.py)."""
     policy_std_reg: float = 1e-3
     """Weight of the policy's log_std**2 regulariser (oyster sac.py)."""
+    value_scale: float = 1.0
+    """Q and V networks output ``value_scale * net(x)`` (1 = official; lite: reward_scale)."""
     auto_entropy: bool = False
     """Learn the temperature alpha (SAC v2) instead of the official fixed alpha = 1."""
     target_entropy: float | None = None
@@ -171,7 +173,8 @@ class PEARLConfig:
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         if not self.encoder_hidden or any(h <= 0 for h in self.encoder_hidden):
             raise ValueError(f"encoder_hidden must be positive sizes, got {self.encoder_hidden}")
-        positive_float = ("tau", "policy_lr", "qf_lr", "vf_lr", "context_lr", "reward_scale")
+        positive_float = ("tau", "policy_lr", "qf_lr", "vf_lr", "context_lr", "reward_scale",
+                          "value_scale")
         for name in positive_float:
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")

@@ -22,7 +22,14 @@ import numpy as np
 import torch
 
 from pearl_lite.pearl import MetaTestResult, PEARLAgent, config_mismatch, meta_test
-from pearl_lite.train import CHECKPOINT_FILE, CLIError, _Parser, load_checkpoint, read_run_config
+from pearl_lite.train import (
+    AGENT_FILE,
+    CHECKPOINT_FILE,
+    CLIError,
+    _Parser,
+    load_checkpoint,
+    read_run_config,
+)
 from pearl_lite.utils import atomic_write_json
 
 
@@ -36,7 +43,12 @@ def load_agent(run_dir: str | Path, checkpoint: str | Path | None = None,
     from pearl_lite.envs import make_env
 
     cfg, seed = read_run_config(run_dir)
-    path = Path(checkpoint) if checkpoint else Path(run_dir) / CHECKPOINT_FILE
+    if checkpoint:
+        path = Path(checkpoint)
+    else:  # the full checkpoint, or the networks-only file of a shipped run
+        path = Path(run_dir) / CHECKPOINT_FILE
+        if not path.exists() and (Path(run_dir) / AGENT_FILE).exists():
+            path = Path(run_dir) / AGENT_FILE
     state = load_checkpoint(path)
     diff = config_mismatch(state["config"], cfg)
     if diff:
@@ -82,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m pearl_lite.evaluate``."""
     parser = _Parser(prog="pearl-lite-evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run folder written by pearl_lite.train")
-    parser.add_argument("--checkpoint", default=None, help="default: RUN_DIR/checkpoint.pt")
+    parser.add_argument("--checkpoint", default=None,
+                        help="default: RUN_DIR/checkpoint.pt, else RUN_DIR/agent.pt")
     parser.add_argument("--num-evals", type=int, default=None,
                         help="independent meta-test runs per task (default: the config's)")
     parser.add_argument("--tasks", choices=("test", "train"), default="test")

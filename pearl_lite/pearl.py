@@ -98,8 +98,20 @@ class PEARLAgent(nn.Module):
         self.qf = TwinQ(in_dim, act_dim, hidden)  # both Q networks in one batched matmul
         self.vf = MLP(in_dim, 1, hidden)
         self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
+        # With reward_scale 100 the values are in the hundreds; an output scale lets small
+        # networks reach them without first growing their last layer (same function class).
+        self.value_scale = float(cfg.value_scale)
         # log alpha: trained only with auto_entropy; the official code keeps alpha = 1.
         self.log_alpha = nn.Parameter(torch.zeros(()), requires_grad=cfg.auto_entropy)
+
+    def q(self, obs_z: Tensor, act: Tensor) -> Tensor:
+        """Twin Q values ``(2, B)`` of ``obs_z = cat([obs, z])`` ``(B, o + L)`` and ``act``."""
+        return self.value_scale * self.qf(obs_z, act)
+
+    def v(self, obs_z: Tensor, target: bool = False) -> Tensor:
+        """V(s, z) (or the target V-bar), shape ``(B,)``."""
+        net = self.target_vf if target else self.vf
+        return self.value_scale * net(obs_z).squeeze(-1)
 
     def context(self, obs: Tensor, act: Tensor, rew: Tensor, next_obs: Tensor) -> Tensor:
         """Context vectors ``(..., context_dim)`` from transitions, as the encoder expects."""
@@ -167,9 +179,9 @@ class PEARLLearner:
         z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
         obs, next_obs = obs.reshape(T * B, -1), next_obs.reshape(T * B, -1)
         act, rew, terminated = act.reshape(T * B, -1), rew.reshape(-1), terminated.reshape(-1)
-        q = agent.qf(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
+        q = agent.q(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
         with torch.no_grad():
-            next_v = agent.target_vf(torch.cat([next_obs, z_rep], -1)).squeeze(-1)
+            next_v = agent.v(torch.cat([next_obs, z_rep], -1), target=True)
             # Only `terminated` stops the bootstrap: a time-limit truncation does not.
             q_target = bellman_target(cfg.reward_scale * rew, next_v, terminated, cfg.gamma)
         qf_loss = ((q - q_target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2 (official)
@@ -208,9 +220,9 @@ class PEARLLearner:
         dist = agent.policy(obs_z)
         new_act, log_pi = dist.rsample()
         agent.qf.requires_grad_(False)  # dQ/da for the policy, but no Q weight gradients
-        q_new = agent.qf(obs_z, new_act).min(dim=0).values  # (T*B,)
+        q_new = agent.q(obs_z, new_act).min(dim=0).values  # (T*B,)
         agent.qf.requires_grad_(True)
-        v_pred = agent.vf(obs_z).squeeze(-1)
+        v_pred = agent.v(obs_z)
         v_target = (q_new - alpha * log_pi).detach()
         vf_loss = ((v_pred - v_target) ** 2).mean()
         policy_loss = (alpha * log_pi - q_new).mean()

@@ -37,6 +37,8 @@ from pearl_lite.pearl import MetaTrainer, config_mismatch
 from pearl_lite.utils import CSVLogger, atomic_torch_save, atomic_write_bytes, atomic_write_json
 
 CONFIG_FILE, PROGRESS_FILE, CHECKPOINT_FILE = "config.json", "progress.csv", "checkpoint.pt"
+AGENT_FILE = "agent.pt"  # the networks only: small, for notebooks and evaluation
+FORMATS = ("pearl-lite-checkpoint-v1", "pearl-lite-agent-v1")
 
 
 class CLIError(Exception):
@@ -58,7 +60,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated file, not a zip archive, foreign pickle, ...
         raise CLIError(f"corrupt checkpoint {path}: {type(err).__name__}") from None
-    if not isinstance(state, dict) or state.get("format") != "pearl-lite-checkpoint-v1":
+    if not isinstance(state, dict) or state.get("format") not in FORMATS:
         raise CLIError(f"{path} is not a pearl-lite checkpoint")
     return state
 
@@ -91,7 +93,12 @@ def _truncate_progress(path: Path, iteration: int) -> None:
 
 
 def save_checkpoint(trainer: MetaTrainer, run_dir: Path) -> None:
-    atomic_torch_save(trainer.state_dict(), run_dir / CHECKPOINT_FILE)
+    """Write ``checkpoint.pt`` (everything, to resume) and ``agent.pt`` (networks only)."""
+    state = trainer.state_dict()
+    atomic_torch_save(state, run_dir / CHECKPOINT_FILE)
+    agent_only = {k: state[k] for k in ("config", "seed", "iteration", "env_steps",
+                                        "grad_steps", "elapsed", "agent")}
+    atomic_torch_save({**agent_only, "format": "pearl-lite-agent-v1"}, run_dir / AGENT_FILE)
 
 
 def train(
@@ -138,6 +145,8 @@ def train(
     trainer = MetaTrainer(cfg, seed=seed, device=device)
     if resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
+        if state["format"] != "pearl-lite-checkpoint-v1":
+            raise CLIError(f"{ckpt_path} holds networks only and cannot be resumed")
         try:
             trainer.load_state_dict(state)
         except (ValueError, KeyError, RuntimeError) as err:

@@ -63,7 +63,7 @@ def test_killed_mid_checkpoint_keeps_previous_one_and_resumes(straight, tmp_path
 
     def dying_save(obj, f, *a, **kw):
         calls["n"] += 1
-        if calls["n"] == 3:  # the third checkpoint: write half a file, then "crash"
+        if calls["n"] == 5:  # the 3rd checkpoint (2 files each): half a file, then "crash"
             with open(f, "wb") as fh:
                 fh.write(b"PK\x03\x04 half a checkpoint")
             raise KeyboardInterrupt
@@ -158,3 +158,17 @@ def test_evaluate_prints_and_writes_adaptation_curve(straight, tmp_path):
     cfg = json.loads((straight / "config.json").read_text())
     n = -(-cfg["num_steps_per_eval"] // cfg["max_path_length"])
     assert len(res["return_per_trajectory"]) == len(res["success_per_trajectory"]) == n
+
+
+def test_networks_only_file_evaluates_but_does_not_resume(straight, tmp_path, cli):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for f in ("config.json", "agent.pt"):
+        (shipped / f).write_bytes((straight / f).read_bytes())
+    assert (straight / "agent.pt").stat().st_size < (straight / "checkpoint.pt").stat().st_size
+    code, err = cli("pearl_lite.evaluate", str(shipped))
+    assert code == 0, err
+    assert json.loads((shipped / "adaptation.json").read_text())["final_success"] >= 0.0
+    (shipped / "checkpoint.pt").write_bytes((straight / "agent.pt").read_bytes())
+    _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
+                         str(shipped), "--resume"), "cannot be resumed")
