@@ -358,7 +358,11 @@ def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float |
     if colorbar:
         sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(cmap),
                                    norm=plt.Normalize(1, max(len(tr), 2)))
-        ax.figure.colorbar(sm, ax=ax, fraction=0.046, pad=0.04, label="trajectory k")
+        from matplotlib.ticker import MaxNLocator
+
+        cbar = ax.figure.colorbar(sm, ax=ax, fraction=0.046, pad=0.04, label="trajectory k")
+        cbar.locator = MaxNLocator(integer=True)  # trajectory indices are whole numbers
+        cbar.update_ticks()
     ax.set_aspect("equal")
     return ax
 
@@ -476,8 +480,10 @@ def source_markdown(obj: Any, start: str | None = None, stop: str | None = None)
         if not hits:
             raise ValueError(f"{stop!r} not found after {start!r} in the source of {obj!r}")
         j = hits[0]
-    where = f"{inspect.getsourcefile(obj)}".split("pearl_lite/")[-1]
-    head = f"`pearl_lite/{where}`, `{obj.__qualname__}`"
+    path = Path(inspect.getsourcefile(inspect.unwrap(obj)) or "?").resolve()
+    root = Path(__file__).resolve().parents[1]  # the repository (an editable install)
+    where = path.relative_to(root) if path.is_relative_to(root) else path.name
+    head = f"`{where}`, `{obj.__qualname__}`"
     body = "\n".join(lines[i:j])
     return Markdown(f"{head}:\n\n```python\n{body}\n```")
 
