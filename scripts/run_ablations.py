@@ -146,6 +146,21 @@ def _run_star(args: tuple) -> dict[str, Any]:
     return run_one(*args)
 
 
+def _git_state() -> str:
+    """The repository's commit, with ``+dirty`` if the library has uncommitted changes."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "pearl_lite"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="point-robot")
@@ -178,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "all-data": "AllDataContextTrainer in scripts/run_ablations.py: context from the RL "
                     "buffer (all data) instead of the encoder buffer (recent data)",
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": np.__version__},
+                     "numpy": np.__version__, "git": _git_state()},
         "machine": f"{platform.machine()}, {mp.cpu_count()} CPU cores (shared with other jobs)",
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "runs": {},
