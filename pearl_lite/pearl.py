@@ -346,7 +346,6 @@ def meta_test(
         venv.reset_tasks(idx)
     device = agent.log_alpha.device
     H = cfg.max_path_length
-    use_dense = False  # meta-test reports the environment's (sparse) reward
 
     # Sample z from our own generator so that evaluating never changes a training run's RNG.
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -368,9 +367,10 @@ def meta_test(
             z = mu + var.sqrt() * eps if agent.encoder.is_probabilistic else mu
             paths = rollout(agent.policy, venv, z, H, deterministic=deterministic,
                             seed=env_seed + 1000 * run + k)
-            rew = paths.dense_reward if use_dense else paths.reward
+            # The context (and the reported return) use the environment's reward: sparse on
+            # sparse tasks. The dense reward is never seen at meta-test.
             contexts.append(agent.context(*(torch.as_tensor(x, device=device) for x in (
-                paths.obs, paths.act, rew, paths.next_obs))))
+                paths.obs, paths.act, paths.reward, paths.next_obs))))
             masks.append(torch.as_tensor(paths.valid, device=device))
             returns[run, :, k] = paths.returns
             if success is not None:
