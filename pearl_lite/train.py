@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -167,7 +168,9 @@ def train(
         log.write(row)
         if trainer.iteration % cfg.checkpoint_every == 0 or trainer.iteration == \
                 cfg.num_iterations:
+            t0 = time.perf_counter()
             save_checkpoint(trainer, run_dir)
+            trainer.elapsed += time.perf_counter() - t0  # wall-clock includes checkpointing
         if bar is not None:
             post = {"env_steps": row["env_steps"]}
             if row["test_return"] != "":
