@@ -2,6 +2,7 @@
 
     python benchmarks/sac_vs_sb3.py                       # Pendulum-v1, 3 seeds, 15k steps each
     python benchmarks/sac_vs_sb3.py --steps 2000 --seeds 0 --out /tmp/sac_vs_sb3   # a quick try
+    python benchmarks/sac_vs_sb3.py --updates-only   # interleaved update throughput only
 
 For each seed both implementations train in turn (the order alternates from seed to seed, so
 both see similar background load on a shared machine), each with ``torch.set_num_threads`` set
@@ -12,7 +13,9 @@ of the training time. After training, each implementation's own update loop is t
 throughput, sampling included).
 
 Writes ``OUT.json`` (command, config, per-run curves and timings, summary) and ``OUT.csv`` (the
-curves, one row per evaluation) and prints a table. Stable-Baselines3 is a dev extra used only
+curves, one row per evaluation) and prints a table. ``--updates-only`` instead times the two
+update loops in alternating blocks on the same replayed data (robust to drifting background
+load) and writes ``OUT_updates.json``. Stable-Baselines3 is a dev extra used only
 here.
 """
 
@@ -113,6 +116,61 @@ def run_sb3(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_episo
             "update_bench_s": update_time}
 
 
+def interleaved_update_bench(env_id: str, cfg: SACConfig, rounds: int, block: int,
+                             fill_steps: int) -> dict:
+    """Pure update throughput, both implementations timed in alternating blocks.
+
+    SB3 first fills its replay buffer with ``fill_steps`` random-action steps (no training);
+    our buffer gets a copy of the same transitions. Then, ``rounds`` times, each implementation
+    runs ``block`` gradient steps at ``cfg.batch_size`` (ours: ``buffer.sample`` +
+    ``SAC.update``; SB3: ``model.train``), the order alternating every round, so slow drifts in
+    background load hit both alike.
+    """
+    from stable_baselines3 import SAC as SB3SAC
+
+    from pearl_lite.buffers import ReplayBuffer
+    from pearl_lite.sac import SAC
+
+    seed_everything(cfg.seed)
+    env = gym.make(env_id)
+    model = SB3SAC("MlpPolicy", env, learning_rate=cfg.lr, buffer_size=fill_steps + 1,
+                   learning_starts=fill_steps, batch_size=cfg.batch_size, tau=cfg.tau,
+                   gamma=cfg.gamma, policy_kwargs={"net_arch": list(cfg.hidden_sizes)},
+                   seed=cfg.seed, device="cpu", verbose=0)
+    model.learn(total_timesteps=fill_steps)
+    rb, n = model.replay_buffer, model.replay_buffer.pos
+    obs_dim, act_dim = rb.observations.shape[-1], rb.actions.shape[-1]
+    buffer = ReplayBuffer(obs_dim, act_dim, fill_steps, seed=cfg.seed)
+    buffer.add(rb.observations[:n, 0], rb.actions[:n, 0], rb.rewards[:n, 0],
+               rb.next_observations[:n, 0], rb.dones[:n, 0] * (1 - rb.timeouts[:n, 0]),
+               rb.timeouts[:n, 0])
+    agent = SAC(obs_dim, act_dim, cfg)
+
+    def ours() -> None:
+        for _ in range(block):
+            agent.update(buffer.sample(cfg.batch_size))
+
+    def sb3() -> None:
+        model.train(gradient_steps=block, batch_size=cfg.batch_size)
+
+    fns = {"pearl_lite": ours, "sb3": sb3}
+    for fn in fns.values():  # warm-up
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(rounds):
+        for impl in (list(fns) if r % 2 == 0 else list(fns)[::-1]):
+            t = time.perf_counter()
+            fns[impl]()
+            times[impl].append(time.perf_counter() - t)
+    rates = {k: [block / t for t in v] for k, v in times.items()}
+    ratios = [a / b for a, b in zip(rates["pearl_lite"], rates["sb3"], strict=True)]
+    return {"rounds": rounds, "block": block, "batch_size": cfg.batch_size,
+            "updates_per_s": rates,
+            "median_updates_per_s": {k: float(np.median(v)) for k, v in rates.items()},
+            "ratio_ours_over_sb3_per_round": ratios,
+            "median_ratio_ours_over_sb3": float(np.median(ratios))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="Pendulum-v1")
@@ -124,7 +182,26 @@ def main() -> None:
                         help="gradient steps timed after training, for pure update throughput")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, for both")
     parser.add_argument("--out", default="data/sac_vs_sb3", help="writes OUT.json and OUT.csv")
+    parser.add_argument("--updates-only", action="store_true",
+                        help="only the interleaved update-throughput benchmark; writes "
+                             "OUT_updates.json")
+    parser.add_argument("--rounds", type=int, default=10, help="with --updates-only")
+    parser.add_argument("--block", type=int, default=100, help="with --updates-only")
     args = parser.parse_args()
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    if args.updates_only:
+        torch.set_num_threads(args.threads)
+        res = interleaved_update_bench(args.env, SACConfig(seed=args.seeds[0], device="cpu"),
+                                       args.rounds, args.block, fill_steps=5000)
+        res.update(command=command, env=args.env, torch_threads=args.threads,
+                   load_avg=os.getloadavg(),
+                   note="shared 2-core machine under load from other jobs; blocks alternate")
+        atomic_write_json(Path(args.out + "_updates.json"), res)
+        print(f"updates/s at batch {res['batch_size']} (median of {args.rounds} alternating "
+              f"blocks of {args.block}): " + ", ".join(
+                  f"{k} {v:.1f}" for k, v in res["median_updates_per_s"].items())
+              + f"; median ratio ours/SB3 {res['median_ratio_ours_over_sb3']:.2f}")
+        return
     if args.steps % args.eval_every:
         raise ValueError("--steps must be a multiple of --eval-every")
 
@@ -164,7 +241,6 @@ def main() -> None:
             "update_bench_steps_per_s_std": float(upd_sps.std()),
         }
 
-    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     result = {
         "command": command, "env": args.env, "total_steps": args.steps, "seeds": args.seeds,
         "eval_every": args.eval_every, "eval_episodes": args.eval_episodes,
