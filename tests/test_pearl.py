@@ -216,3 +216,24 @@ def test_same_seed_same_first_100_updates():
     cfg = get_config("point-robot", "smoke", num_train_steps_per_itr=1)
     other = MetaTrainer(cfg, seed=4)
     assert not all(torch.equal(v, s1[k]) for k, v in other.agent.state_dict().items())
+
+
+def test_auto_entropy_learns_alpha():
+    agent, learner, _ = _learner(auto_entropy=True)
+    gen = torch.Generator().manual_seed(5)
+    before = agent.log_alpha.detach().clone()
+    stats = learner.update(_batch(gen), torch.randn(T, N, OBS + ACT + 1, generator=gen))
+    assert stats["alpha"] == 1.0 and not torch.equal(agent.log_alpha.detach(), before)
+    fixed, fixed_learner, _ = _learner()
+    fixed_learner.update(_batch(gen), torch.randn(T, N, OBS + ACT + 1, generator=gen))
+    assert fixed.log_alpha.item() == 0.0  # the official fixed alpha = 1
+
+
+@pytest.mark.parametrize("kind", ["mean", "recurrent"])
+def test_encoder_ablations_train(kind):
+    cfg = get_config("sparse-point-robot", "smoke", encoder_kind=kind, num_iterations=1)
+    tr = MetaTrainer(cfg, seed=0)
+    row = tr.train_iteration()
+    assert np.isfinite(row["qf_loss"]) and row["test_success"] >= 0.0
+    if kind == "mean":
+        assert row["kl"] == 0.0  # a point estimate: no information bottleneck
