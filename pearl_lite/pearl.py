@@ -427,6 +427,8 @@ class MetaTrainer:
         seed: seeds torch, NumPy, Python, the buffers and every environment reset.
         device: torch device (``"cpu"`` or ``"cuda"``).
 
+    Side effect: ``torch.set_num_threads(cfg.torch_threads)`` (process-wide).
+
     Attributes:
         agent, learner, env (a single env holding the tasks and the train/test split),
         rl_buffer, enc_buffer, iteration (iterations done), env_steps, grad_steps.
