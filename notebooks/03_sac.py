@@ -282,8 +282,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The temperature falls as the critic learns which torques pay, and the policy's entropy is
-# pulled down to the target $-1$ nat and held there.
+# The temperature falls steadily while the policy's entropy is above the target, and the
+# entropy drifts down towards $-1$ nat as the policy commits to the torques that pay; after
+# 8,000 steps it has not reached the target yet, so $\alpha$ is still falling.
 #
 # ### Our SAC against Stable-Baselines3
 #
@@ -322,8 +323,8 @@ plt.show()
 
 # %% [markdown]
 # Both implementations end at the same level: the final returns printed above differ by
-# about 1% (our three seeds spread a little more than SB3's), and the curves overlap from the
-# first evaluation on. Ours is faster per step: fewer Python layers around each environment
+# about 1% (our three seeds spread a little more than SB3's), and each curve stays within the
+# other's seed band. Ours is faster per step: fewer Python layers around each environment
 # step, and the critics are frozen during the actor's backward pass (SB3 computes their weight
 # gradients there and throws them away). The training-time speeds in the table also carry the
 # background load of a shared machine, which changed between runs; the alternating-block
