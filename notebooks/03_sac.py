@@ -100,8 +100,9 @@ def show(fn):
 # $$\log \pi(a|s) = \sum_d \Big[\log N(u_d; \mu_d, \sigma_d^2)
 #   - \log\big(1 - \tanh^2 u_d\big)\Big].$$
 #
-# Written literally, $\log(1 - \tanh^2 u)$ is $\log 0 = -\infty$ once $\tanh u$ rounds to 1,
-# which in float32 happens from $|u| \approx 9$. With
+# Written literally, $\log(1 - \tanh^2 u)$ loses its precision in float32 from about
+# $|u| \approx 9$ (below: $-15.9$ instead of $-16.6$) and becomes $\log 0 = -\infty$ once
+# $\tanh u$ rounds to exactly 1 ($u = 20$). With
 # $1 - \tanh^2 u = 4e^{-2u}/(1 + e^{-2u})^2$ it becomes
 # $2\,(\log 2 - u - \operatorname{softplus}(-2u))$, finite for every $u$:
 
@@ -251,7 +252,7 @@ SACConfig()
 # ## 4. Pendulum
 #
 # Swing a pendulum up and hold it: 3-D observation, 1-D torque, 200 steps per episode,
-# returns from about −1,600 (flailing) to about −150 (swung up fast and balanced). We train
+# returns from about −1,600 (flailing) to about −100 to −200 (swung up fast and balanced). We train
 # with the defaults above and evaluate the deterministic policy $\tanh\mu(s)$ on 5 fixed
 # episodes every 1,000 steps.
 
@@ -290,8 +291,8 @@ plt.show()
 #
 # `benchmarks/sac_vs_sb3.py` trains our SAC and SB3's with the same hyperparameters (SB3's
 # defaults), budget and seeds on Pendulum, evaluates both on the same deterministic episodes,
-# and times them with the same number of torch threads; the two implementations alternate
-# seed by seed so both see the same background load. Its result file ships in `data/`
+# and times them with the same number of torch threads; which of the two runs first alternates
+# seed by seed, to even out the background load. Its result file ships in `data/`
 # (re-running it takes about an hour on a busy 2-core CPU):
 
 # %%
