@@ -187,12 +187,14 @@ def main() -> None:
                              "OUT_updates.json")
     parser.add_argument("--rounds", type=int, default=10, help="with --updates-only")
     parser.add_argument("--block", type=int, default=100, help="with --updates-only")
+    parser.add_argument("--fill-steps", type=int, default=5000,
+                        help="with --updates-only: replayed transitions")
     args = parser.parse_args()
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     if args.updates_only:
         torch.set_num_threads(args.threads)
         res = interleaved_update_bench(args.env, SACConfig(seed=args.seeds[0], device="cpu"),
-                                       args.rounds, args.block, fill_steps=5000)
+                                       args.rounds, args.block, args.fill_steps)
         res.update(command=command, env=args.env, torch_threads=args.threads,
                    load_avg=os.getloadavg(),
                    note="shared 2-core machine under load from other jobs; blocks alternate")

@@ -253,3 +253,27 @@ def test_train_sac_is_deterministic():
     runs = [train_sac(Bandit(), cfg, 60, progress=False)[1].arrays() for _ in range(2)]
     assert np.array_equal(runs[0]["episode_return"], runs[1]["episode_return"])
     assert np.array_equal(runs[0]["critic_loss"], runs[1]["critic_loss"], equal_nan=True)
+
+
+# ---- the benchmark script against Stable-Baselines3 still runs -------------------------------
+
+
+@pytest.mark.slow
+def test_sac_vs_sb3_benchmark_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("stable_baselines3")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "sac_vs_sb3.py"
+    out = tmp_path / "bench"
+    common = [sys.executable, str(script), "--out", str(out), "--seeds", "0"]
+    subprocess.run([*common, "--steps", "200", "--eval-every", "100", "--eval-episodes", "1",
+                    "--update-steps", "3"], check=True, capture_output=True)
+    result = json.loads(out.with_suffix(".json").read_text())
+    assert {r["impl"] for r in result["runs"]} == {"pearl_lite", "sb3"}
+    assert all(r["steps"] == [100, 200] for r in result["runs"])
+    subprocess.run([*common, "--updates-only", "--rounds", "2", "--block", "2",
+                    "--fill-steps", "300"], check=True, capture_output=True)
+    upd = json.loads((tmp_path / "bench_updates.json").read_text())
+    assert len(upd["updates_per_s"]["sb3"]) == 2
