@@ -206,6 +206,13 @@ class LiveTrainingPlot:
 # ---------------------------------------------------------------------------------------------
 
 
+def _integer_ticks(ax: Any) -> None:
+    """Whole-number ticks on the x axis (trajectory indices)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _as_task_by_traj(a: Any, name: str) -> np.ndarray:
     a = np.asarray(a, dtype=float)
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
@@ -235,6 +242,7 @@ def plot_adaptation(ax: Any, returns: Any, n_prior: int = 0, label: str | None =
         ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
         ax.text(0.6, 0.97, "z ~ prior", transform=ax.get_xaxis_transform(), va="top",
                 fontsize=8, color="0.35")
+    _integer_ticks(ax)
     ax.set_xlabel("meta-test trajectory k")
     ax.set_ylabel("return of trajectory k")
     return ax
@@ -279,6 +287,7 @@ def plot_success(ax: Any, success: Any, reached: Any | None = None, n_prior: int
     if n_prior:
         ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
     ax.set_ylim(-0.05, 1.05)
+    _integer_ticks(ax)
     ax.set_xlabel("meta-test trajectory k")
     ax.set_ylabel("fraction of test tasks")
     ax.legend(fontsize=8)
@@ -444,6 +453,7 @@ def plot_ablations(axes: Sequence[Any], results: Mapping[str, Mapping[str, Any]]
     axes[0].set_xlabel("environment steps (thousands)")
     axes[0].set_ylabel("meta-test return (last trajectory)")
     axes[0].set_title("during meta-training")
+    _integer_ticks(axes[1])
     axes[1].set_xlabel("meta-test trajectory k")
     axes[1].set_ylabel("return of trajectory k")
     axes[1].set_title("after meta-training: adaptation")
