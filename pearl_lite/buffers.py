@@ -185,6 +185,37 @@ class MultiTaskReplayBuffer:
         self.pos[task] = (self.pos[task] + n) % self.capacity
         self.sizes[task] = min(self.sizes[task] + n, self.capacity)
 
+    def grow(self, capacity: int) -> None:
+        """Enlarge every task's storage to ``capacity`` transitions, keeping what is stored.
+
+        PEARL starts its buffers small and grows them as data arrives, so a short run does not
+        allocate the full ``replay_buffer_size``. Stored transitions stay where they are.
+        A ``capacity`` no larger than the current one changes nothing.
+        """
+        _check_positive("capacity", capacity)
+        if capacity <= self.capacity:
+            return
+        for k, v in self.data.items():
+            new = np.zeros((self.n_tasks, capacity, *v.shape[2:]), dtype=v.dtype)
+            new[:, : self.capacity] = v
+            self.data[k] = new
+        self.capacity = capacity
+
+    def state_dict(self) -> dict:
+        """Stored transitions (only the filled prefix), write heads, sizes and the sampling RNG."""
+        n = int(self.sizes.max()) if self.sizes.size else 0
+        return {"data": {k: torch.from_numpy(v[:, :n].copy()) for k, v in self.data.items()},
+                "capacity": self.capacity, "pos": torch.from_numpy(self.pos.copy()),
+                "sizes": torch.from_numpy(self.sizes.copy()), "rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` (growing to the saved capacity first if needed)."""
+        self.grow(int(state["capacity"]))
+        for k, v in state["data"].items():
+            self.data[k][:, : v.shape[1]] = v.numpy()
+        self.pos[:], self.sizes[:] = state["pos"].numpy(), state["sizes"].numpy()
+        self.rng.bit_generator.state = state["rng"]
+
     def sample(self, task_indices, batch_size: int) -> dict[str, Tensor]:
         """``batch_size`` transitions drawn uniformly from each task in ``task_indices``.
 

@@ -389,21 +389,6 @@ def meta_test(
 # ---------------------------------------------------------------------------------------------
 
 
-def _grow(buf: MultiTaskReplayBuffer, capacity: int) -> None:
-    """Enlarge every task's storage of ``buf`` to ``capacity`` transitions, keeping the data.
-
-    Only called while no task buffer has wrapped around yet (``pos == size``), so the stored
-    transitions stay where they are.
-    """
-    if capacity <= buf.capacity:
-        return
-    for k, v in buf.data.items():
-        new = np.zeros((v.shape[0], capacity, *v.shape[2:]), dtype=v.dtype)
-        new[:, : buf.capacity] = v
-        buf.data[k] = new
-    buf.capacity = capacity
-
-
 def config_mismatch(saved: dict[str, Any], cfg: PEARLConfig) -> list[str]:
     """Fields in which a saved config differs from ``cfg`` (``num_iterations`` may differ: a
     run can be extended on resume)."""
@@ -489,7 +474,7 @@ class MetaTrainer:
         buf = self.rl_buffer
         need = int((buf.sizes[slots] + paths.lengths).max())
         if need > buf.capacity and buf.capacity < self.cfg.replay_buffer_size:
-            _grow(buf, min(max(2 * buf.capacity, need), self.cfg.replay_buffer_size))
+            buf.grow(min(max(2 * buf.capacity, need), self.cfg.replay_buffer_size))
         for row, slot in enumerate(slots):
             p = paths.task(row)
             critic_r = p["dense_reward"] if self.critic_reward == "dense" else p["reward"]
@@ -607,12 +592,6 @@ class MetaTrainer:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything to continue exactly: nets, optimisers, buffers, RNG states, counters."""
-        def buf_state(b: MultiTaskReplayBuffer) -> dict[str, Any]:
-            n = int(b.sizes.max()) if b.sizes.size else 0
-            return {"data": {k: torch.from_numpy(v[:, :n].copy()) for k, v in b.data.items()},
-                    "capacity": b.capacity, "pos": torch.from_numpy(b.pos.copy()),
-                    "sizes": torch.from_numpy(b.sizes.copy()), "rng": b.rng.bit_generator.state}
-
         np_state = np.random.get_state()
 
         return {
@@ -620,7 +599,7 @@ class MetaTrainer:
             "config": self.cfg.to_dict(), "seed": self.seed, "iteration": self.iteration,
             "env_steps": self.env_steps, "grad_steps": self.grad_steps, "elapsed": self.elapsed,
             "agent": self.agent.state_dict(), "learner": self.learner.state_dict(),
-            "rl_buffer": buf_state(self.rl_buffer), "enc_buffer": buf_state(self.enc_buffer),
+            "rl_buffer": self.rl_buffer.state_dict(), "enc_buffer": self.enc_buffer.state_dict(),
             "rng": {"numpy_generator": self.rng.bit_generator.state,
                     "numpy_global": [np_state[0], torch.from_numpy(np_state[1].copy()),
                                      *np_state[2:]],
@@ -638,13 +617,8 @@ class MetaTrainer:
             raise ValueError(f"checkpoint belongs to another config (differs in {diff})")
         self.agent.load_state_dict(state["agent"])
         self.learner.load_state_dict(state["learner"])
-        for buf, s in ((self.rl_buffer, state["rl_buffer"]), (self.enc_buffer,
-                                                               state["enc_buffer"])):
-            _grow(buf, int(s["capacity"]))
-            for k, v in s["data"].items():
-                buf.data[k][:, : v.shape[1]] = v.numpy()
-            buf.pos[:], buf.sizes[:] = s["pos"].numpy(), s["sizes"].numpy()
-            buf.rng.bit_generator.state = s["rng"]
+        self.rl_buffer.load_state_dict(state["rl_buffer"])
+        self.enc_buffer.load_state_dict(state["enc_buffer"])
         self.seed, self.iteration = state["seed"], state["iteration"]
         self.env_steps, self.grad_steps = state["env_steps"], state["grad_steps"]
         self.elapsed = state["elapsed"]
