@@ -189,16 +189,21 @@ class MultiTaskReplayBuffer:
         """Enlarge every task's storage to ``capacity`` transitions, keeping what is stored.
 
         PEARL starts its buffers small and grows them as data arrives, so a short run does not
-        allocate the full ``replay_buffer_size``. Stored transitions stay where they are.
-        A ``capacity`` no larger than the current one changes nothing.
+        allocate the full ``replay_buffer_size``. A task whose ring has not wrapped yet keeps its
+        transitions in place; a wrapped one is laid out oldest first, so writing continues after
+        its newest transition. A ``capacity`` no larger than the current one changes nothing.
         """
         _check_positive("capacity", capacity)
         if capacity <= self.capacity:
             return
+        wrapped = np.flatnonzero(self.pos != self.sizes)  # full rings whose write head moved on
         for k, v in self.data.items():
             new = np.zeros((self.n_tasks, capacity, *v.shape[2:]), dtype=v.dtype)
             new[:, : self.capacity] = v
+            for t in wrapped:
+                new[t, : self.capacity] = np.roll(v[t], -int(self.pos[t]), axis=0)
             self.data[k] = new
+        self.pos[wrapped] = self.sizes[wrapped]
         self.capacity = capacity
 
     def state_dict(self) -> dict:

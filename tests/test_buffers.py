@@ -87,3 +87,40 @@ def test_multitask_buffer_layout_and_sampling():
         buf.sample([0, 1], 2)
     with pytest.raises(ValueError, match=r"task must be in \[0, 3\)"):
         buf.add(3, np.zeros(2), np.zeros(1), 0.0, np.zeros(2), False, False)
+
+
+def _add_steps(buf: MultiTaskReplayBuffer, task: int, start: int, n: int) -> None:
+    """Add transitions whose obs value is their step number start..start+n-1."""
+    steps = np.arange(start, start + n, dtype=np.float32)
+    buf.add(task, np.stack([steps, steps], 1), np.zeros((n, 1)), steps, np.zeros((n, 2)),
+            np.zeros(n), np.zeros(n))
+
+
+def test_grow_after_an_exactly_full_ring_keeps_old_data_and_appends():
+    """A ring filled to exactly its capacity has its write head back at 0; growing must move the
+    head to the end, or new data overwrites the oldest and empty slots count as stored."""
+    buf = MultiTaskReplayBuffer(2, 2, 1, capacity=4, seed=0)
+    _add_steps(buf, 0, 0, 4)  # exactly full: pos wraps to 0, size 4
+    buf.grow(8)
+    _add_steps(buf, 0, 4, 2)
+    assert buf.size(0) == 6
+    np.testing.assert_array_equal(buf.data["rew"][0, :6], np.arange(6))
+
+
+def test_grow_after_wrap_around_keeps_chronological_order():
+    buf = MultiTaskReplayBuffer(1, 2, 1, capacity=4, seed=0)
+    _add_steps(buf, 0, 0, 6)  # steps 0..5 in a ring of 4: keeps 2..5, head at 2
+    buf.grow(8)
+    _add_steps(buf, 0, 6, 1)
+    assert buf.size(0) == 5
+    np.testing.assert_array_equal(buf.data["rew"][0, :5], [2, 3, 4, 5, 6])
+
+
+def test_multitask_state_dict_roundtrip():
+    buf = MultiTaskReplayBuffer(2, 2, 1, capacity=4, seed=3)
+    _add_steps(buf, 1, 0, 3)
+    buf.grow(8)
+    other = MultiTaskReplayBuffer(2, 2, 1, capacity=4, seed=99)
+    other.load_state_dict(buf.state_dict())
+    assert other.capacity == 8 and other.size(1) == 3
+    torch.testing.assert_close(other.sample([1], 5)["rew"], buf.sample([1], 5)["rew"])
