@@ -4,6 +4,7 @@
 - :class:`EnsembleMLP`: ``K`` independent MLPs evaluated in one batched matrix multiply, so the
   twin Q critics (or an ensemble) cost one forward pass instead of ``K``.
 - :func:`polyak_update`: the soft target-network update ``target <- (1 - tau) target + tau online``.
+- :func:`adam`: Adam with the fused kernel where torch has it.
 """
 
 from __future__ import annotations
@@ -129,3 +130,15 @@ def polyak_update(params: Iterable[Tensor], target_params: Iterable[Tensor], tau
         raise ValueError(f"polyak_update got {len(params)} online and {len(target_params)} "
                          "target tensors")
     torch._foreach_lerp_(target_params, params, tau)
+
+
+def adam(params: Iterable[Tensor] | Iterable[dict], lr: float = 3e-4) -> torch.optim.Adam:
+    """``torch.optim.Adam`` over ``params`` (tensors or parameter groups), fused where possible.
+
+    The fused kernel updates every tensor of the optimiser in one call (CPU and CUDA); torch
+    builds without it fall back to the multi-tensor ``foreach`` implementation.
+    """
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # older torch without the fused CPU kernel
+        return torch.optim.Adam(params, lr=lr, foreach=True)

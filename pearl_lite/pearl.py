@@ -54,19 +54,18 @@ from pearl_lite.buffers import MultiTaskReplayBuffer
 from pearl_lite.config import PEARLConfig
 from pearl_lite.encoder import ContextEncoder, make_context
 from pearl_lite.envs import make_env, make_vector_env
-from pearl_lite.nets import MLP, polyak_update
-from pearl_lite.sac import TanhGaussianPolicy, TwinQ, bellman_target, temperature_loss
+from pearl_lite.nets import MLP, adam, polyak_update
+from pearl_lite.sac import (
+    TanhGaussianPolicy,
+    TwinQ,
+    bellman_target,
+    policy_loss,
+    soft_value_target,
+    temperature_loss,
+)
 from pearl_lite.sampler import Paths, rollout
 
 Tensor = torch.Tensor
-
-
-def _adam(params: Sequence[dict[str, Any]] | Any, lr: float = 3e-4) -> torch.optim.Adam:
-    # The fused kernel updates all tensors of an optimiser in one call (CPU and CUDA).
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError):  # older torch without the fused CPU kernel
-        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,15 +144,15 @@ class PEARLLearner:
 
     def __init__(self, agent: PEARLAgent, cfg: PEARLConfig) -> None:
         self.agent, self.cfg = agent, cfg
-        self.critic_opt = _adam([
+        self.critic_opt = adam([
             {"params": agent.qf.parameters(), "lr": cfg.qf_lr},
             {"params": agent.encoder.parameters(), "lr": cfg.context_lr},
         ])
-        self.actor_opt = _adam([
+        self.actor_opt = adam([
             {"params": agent.policy.parameters(), "lr": cfg.policy_lr},
             {"params": agent.vf.parameters(), "lr": cfg.vf_lr},
         ])
-        self.alpha_opt = _adam([agent.log_alpha], cfg.policy_lr) if cfg.auto_entropy else None
+        self.alpha_opt = adam([agent.log_alpha], cfg.policy_lr) if cfg.auto_entropy else None
         self.target_entropy = float(-agent.act_dim if cfg.target_entropy is None
                                     else cfg.target_entropy)
         self._vf_params = list(agent.vf.parameters())
@@ -220,17 +219,17 @@ class PEARLLearner:
         dist = agent.policy(obs_z)
         new_act, log_pi = dist.rsample()
         agent.qf.requires_grad_(False)  # dQ/da for the policy, but no Q weight gradients
-        q_new = agent.q(obs_z, new_act).min(dim=0).values  # (T*B,)
+        q_new = agent.q(obs_z, new_act)  # (2, T*B)
         agent.qf.requires_grad_(True)
         v_pred = agent.v(obs_z)
-        v_target = (q_new - alpha * log_pi).detach()
+        v_target = soft_value_target(q_new, log_pi, alpha).detach()
         vf_loss = ((v_pred - v_target) ** 2).mean()
-        policy_loss = (alpha * log_pi - q_new).mean()
+        pi_loss = policy_loss(log_pi, q_new, alpha)
         reg = cfg.policy_mean_reg * (dist.mean ** 2).mean() + \
             cfg.policy_std_reg * (dist.log_std ** 2).mean()
         # V and the policy have disjoint parameters, so one backward of the sum equals two.
         self.actor_opt.zero_grad(set_to_none=True)
-        (vf_loss + policy_loss + reg).backward()
+        (vf_loss + pi_loss + reg).backward()
         self.actor_opt.step()
 
         if self.alpha_opt is not None:
@@ -242,7 +241,7 @@ class PEARLLearner:
         # ---- 3. the target value network trails V
         polyak_update(self._vf_params, self._target_params, cfg.tau)
         return {"qf_loss": qf_loss.detach(), "vf_loss": vf_loss.detach(),
-                "policy_loss": policy_loss.detach(), "kl": kl.detach() / T, "alpha": alpha,
+                "policy_loss": pi_loss.detach(), "kl": kl.detach() / T, "alpha": alpha,
                 "z_var": var.detach().mean(), "q_mean": q.detach().mean()}
 
     def state_dict(self) -> dict[str, Any]:

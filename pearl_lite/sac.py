@@ -41,7 +41,7 @@ from torch import nn
 
 from pearl_lite.buffers import ReplayBuffer
 from pearl_lite.distributions import TanhGaussian
-from pearl_lite.nets import MLP, EnsembleMLP, polyak_update
+from pearl_lite.nets import MLP, EnsembleMLP, adam, polyak_update
 from pearl_lite.utils import CSVLogger, atomic_write_json, get_device, seed_everything
 
 Tensor = torch.Tensor
@@ -258,14 +258,6 @@ class SACConfig:
         self.hidden_sizes = tuple(self.hidden_sizes)
 
 
-def _adam(params, lr: float) -> torch.optim.Adam:
-    # The fused kernel updates every tensor of the optimizer in one call (CPU and CUDA).
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError):  # older torch without fused CPU Adam
-        return torch.optim.Adam(params, lr=lr, foreach=True)
-
-
 class SAC:
     """A soft actor-critic agent: networks, optimisers, and one gradient step in :meth:`update`.
 
@@ -283,13 +275,13 @@ class SAC:
         dev = self.device
         self.actor = TanhGaussianPolicy(obs_dim, act_dim, cfg.hidden_sizes).to(dev)
         self.critic = TwinQ(obs_dim, act_dim, cfg.hidden_sizes).to(dev)
-        self.actor_opt = _adam(self.actor.parameters(), cfg.lr)
-        self.critic_opt = _adam(self.critic.parameters(), cfg.lr)
+        self.actor_opt = adam(self.actor.parameters(), cfg.lr)
+        self.critic_opt = adam(self.critic.parameters(), cfg.lr)
         if cfg.use_value_network:
             # V(s) and its slowly moving copy V-bar(s); the critics then need no target copy.
             self.value = MLP(obs_dim, 1, cfg.hidden_sizes).to(dev)
             self.value_target = copy.deepcopy(self.value).requires_grad_(False)
-            self.value_opt = _adam(self.value.parameters(), cfg.lr)
+            self.value_opt = adam(self.value.parameters(), cfg.lr)
             self._online, self._target = self.value, self.value_target
         else:
             self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
@@ -303,7 +295,7 @@ class SAC:
         self.log_alpha = torch.tensor(math.log(max(init_alpha, 1e-30)), device=dev,
                                       requires_grad=self.learn_alpha)
         if self.learn_alpha:
-            self.alpha_opt = _adam([self.log_alpha], cfg.lr)
+            self.alpha_opt = adam([self.log_alpha], cfg.lr)
         self.n_updates = 0
 
     @property
