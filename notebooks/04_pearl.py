@@ -36,10 +36,10 @@
 # **Prerequisites:** notebook 2 (the encoder, the KL bottleneck) and notebook 3 (SAC: twin Q,
 # the soft value, the tanh-Gaussian policy). No exercises here: the code is the library's.
 #
-# **Run time:** the full run takes **about 10 minutes** on a 2-core CPU: 606 s for
-# `python scripts/build_notebooks.py notebooks/04_pearl.py`, of which 572 s are the live
-# point-robot training (250 iterations), measured while other jobs shared the CPU (load
-# average 2 to 4). The sparse point robot is
+# **Run time:** the full run takes **about 9 minutes** on a 2-core CPU: 545 s for
+# `python scripts/build_notebooks.py notebooks/04_pearl.py`, of which 515 s are the live
+# point-robot training (250 iterations), measured while another training job shared the CPU.
+# The sparse point robot is
 # *not* retrained by default (its `lite` run took much longer, see section 6); set
 # `RETRAIN_SPARSE = True` there to do it. With `PEARL_LITE_SMOKE=1` every budget shrinks to
 # seconds and every code path, retraining included, still runs.
@@ -324,14 +324,15 @@ plt.show()
 # (kl_lambda 1, discount 0.9, reward scale 100, 5 prior trajectories at meta-test) with the
 # changes printed below (smaller networks and batches, fewer gradient steps). Training it takes much
 # longer than the notebook should, so by default we show the run that was trained with the
-# command line and committed to `data/sparse_point_robot_lite/` (`progress.csv`, `config.json`
-# and the trained networks), and meta-test them live. Set `RETRAIN_SPARSE = True` to retrain
-# it from scratch here (in smoke mode that code path runs with the `smoke` preset; if the
-# shipped run is missing, the cell trains a short, clearly labelled run instead).
+# command line and committed to `data/sparse_point_robot_lite_seed1_fixed/` (`progress.csv`,
+# `config.json` and the trained networks), and meta-test them live. That run was made after the
+# replay-buffer fix (see `data/README.md`). Set `RETRAIN_SPARSE = True` to retrain it from
+# scratch here (in smoke mode that code path runs with the `smoke` preset; if the shipped run is
+# missing, the cell trains a short, clearly labelled run instead).
 
 # %%
 RETRAIN_SPARSE = False
-SPARSE_RUN = DATA_DIR / "sparse_point_robot_lite"
+SPARSE_RUN = DATA_DIR / "sparse_point_robot_lite_seed1_fixed"
 # The shipped run holds the full checkpoint or only the networks (agent.pt).
 have_shipped = any((SPARSE_RUN / f).exists() for f in ("checkpoint.pt", "agent.pt"))
 
@@ -350,7 +351,7 @@ else:
     sparse_dir = SPARSE_RUN
     # How the shipped run was produced (its row in data/README.md):
     for line in (DATA_DIR / "README.md").read_text().splitlines():
-        if "sparse_point_robot_lite" in line:
+        if line.startswith(f"| `{SPARSE_RUN.name}/`"):
             print(line)
 
 sparse_log = read_csv(sparse_dir / "progress.csv")
@@ -430,7 +431,9 @@ plt.show()
 # ## 7. Ablations: deterministic context, and context from all data
 #
 # The paper's Section 6.3 ablates the two choices argued for above. We run both on the point
-# robot with the `lite` preset, against the default, with `scripts/run_ablations.py`:
+# robot with the `lite` preset, against the default, with `scripts/run_ablations.py`. (The runs
+# shown below were made before the replay-buffer fix described in `data/README.md`; rerun them
+# with `RERUN_ABLATIONS = True` for numbers from the current code.)
 #
 # * **deterministic**: `use_information_bottleneck=False` (the official flag): the encoder
 #   mean-pools its per-transition outputs into a point estimate of z, with no KL term and
