@@ -14,7 +14,10 @@ The run folder holds
 - ``checkpoint.pt``: networks, optimisers, replay buffers and every RNG state, written
   atomically every ``checkpoint_every`` iterations and at the end, so that ``--resume``
   continues to exactly the result of an uninterrupted run with the same seed, and a run killed
-  mid-write keeps its previous checkpoint.
+  mid-write keeps its previous checkpoint;
+- ``snapshots/agent_itNNNN.pt`` (only with ``--snapshot-every K``): the networks every K
+  iterations, small, to meta-test a run's agent as it was at that point
+  (``python -m pearl_lite.evaluate RUN --checkpoint RUN/snapshots/agent_it0300.pt``).
 
 Bad input (unknown environment or preset, a non-positive budget, a corrupt checkpoint or one
 from another config) ends with one error line on stderr and exit status 1 (2 for bad usage).
@@ -93,13 +96,27 @@ def _truncate_progress(path: Path, iteration: int) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
+_AGENT_KEYS = ("config", "seed", "iteration", "env_steps", "grad_steps", "elapsed", "agent")
+
+
 def save_checkpoint(trainer: MetaTrainer, run_dir: Path) -> None:
     """Write ``checkpoint.pt`` (everything, to resume) and ``agent.pt`` (networks only)."""
     state = trainer.state_dict()
     atomic_torch_save(state, run_dir / CHECKPOINT_FILE)
-    agent_only = {k: state[k] for k in ("config", "seed", "iteration", "env_steps",
-                                        "grad_steps", "elapsed", "agent")}
+    agent_only = {k: state[k] for k in _AGENT_KEYS}
     atomic_torch_save({**agent_only, "format": "pearl-lite-agent-v1"}, run_dir / AGENT_FILE)
+
+
+def save_snapshot(trainer: MetaTrainer, run_dir: Path) -> Path:
+    """Write the networks only to ``snapshots/agent_itNNNN.pt``; returns its path."""
+    path = run_dir / "snapshots" / f"agent_it{trainer.iteration:04d}.pt"
+    path.parent.mkdir(exist_ok=True)
+    state = {"config": trainer.cfg.to_dict(), "seed": trainer.seed,
+             "iteration": trainer.iteration, "env_steps": trainer.env_steps,
+             "grad_steps": trainer.grad_steps, "elapsed": trainer.elapsed,
+             "agent": trainer.agent.state_dict(), "format": "pearl-lite-agent-v1"}
+    atomic_torch_save(state, path)
+    return path
 
 
 def train(
@@ -112,8 +129,12 @@ def train(
     device: str = "cpu",
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
+    snapshot_every: int = 0,
 ) -> MetaTrainer:
     """What ``python -m pearl_lite.train`` does; returns the trainer at the end.
+
+    ``snapshot_every=K > 0`` also keeps the networks of every K-th iteration in
+    ``snapshots/``, to draw a learning curve of the full meta-test afterwards.
 
     Raises:
         CLIError: for bad input (the command line prints it as one line).
@@ -124,6 +145,8 @@ def train(
             cfg = cfg.replace(num_iterations=iterations)
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        if snapshot_every < 0:
+            raise ValueError(f"snapshot_every must be >= 0 (0: no snapshots), got {snapshot_every}")
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
         if device == "cuda" and not torch.cuda.is_available():
@@ -171,6 +194,8 @@ def train(
             t0 = time.perf_counter()
             save_checkpoint(trainer, run_dir)
             trainer.elapsed += time.perf_counter() - t0  # wall-clock includes checkpointing
+        if snapshot_every and trainer.iteration % snapshot_every == 0:
+            save_snapshot(trainer, run_dir)
         if bar is not None:
             post = {"env_steps": row["env_steps"]}
             if row["test_return"] != "":
@@ -199,10 +224,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="continue the run in --out from its last checkpoint")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--snapshot-every", type=int, default=0, metavar="K",
+                        help="also keep the networks of every K-th iteration in snapshots/")
     args = parser.parse_args(argv)
     try:
         train(args.env, args.preset, args.seed, args.out, iterations=args.iterations,
-              resume=args.resume, device=args.device, progress=not args.no_progress)
+              resume=args.resume, device=args.device, progress=not args.no_progress,
+              snapshot_every=args.snapshot_every)
     except CLIError as err:
         sys.stderr.write(f"pearl-lite-train: error: {err}\n")
         return 1
