@@ -3,6 +3,8 @@
     python benchmarks/sac_vs_sb3.py                       # Pendulum-v1, 3 seeds, 15k steps each
     python benchmarks/sac_vs_sb3.py --steps 2000 --seeds 0 --out /tmp/sac_vs_sb3   # a quick try
     python benchmarks/sac_vs_sb3.py --updates-only   # interleaved update throughput only
+    python benchmarks/sac_vs_sb3.py --impls sb3_exact --seeds 0 1 --out runs/sb3_exact
+    python benchmarks/sac_vs_sb3.py --merge data/sac_vs_sb3.json data/sac_vs_sb3_extra_seeds/*.json
 
 For each seed both implementations train in turn (the order alternates from seed to seed, so
 both see similar background load on a shared machine), each with ``torch.set_num_threads`` set
@@ -17,6 +19,12 @@ curves, one row per evaluation) and prints a table. ``--updates-only`` instead t
 update loops in alternating blocks on the same replayed data (robust to drifting background
 load) and writes ``OUT_updates.json``. Stable-Baselines3 is a dev extra used only
 here.
+
+Implementations (``--impls``): ``pearl_lite`` (ours), ``sb3`` (SB3 as shipped) and ``sb3_exact``
+(SB3 with the ``+1e-6`` of its tanh correction set to 0, the one place where its update differs
+from ours; see ``benchmarks/sac_lockstep_sb3.py``). ``--merge`` pools the runs of several result
+files and prints, per implementation, the final return and the mean of the last five
+evaluations over all seeds, with standard errors.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ def run_ours(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_epis
 
 
 def run_sb3(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_episodes: int,
-            update_steps: int) -> dict:
+            update_steps: int, tanh_epsilon: float | None = None) -> dict:
     from stable_baselines3 import SAC as SB3SAC
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -79,6 +87,8 @@ def run_sb3(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_episo
         policy_kwargs={"net_arch": list(cfg.hidden_sizes)}, seed=cfg.seed, device="cpu",
         verbose=0,
     )
+    if tanh_epsilon is not None:  # SB3's default is log(1 - tanh(u)^2 + 1e-6)
+        model.actor.action_dist.epsilon = tanh_epsilon
     record: dict[str, list] = {"steps": [], "eval_return": [], "eval_std": [], "train_time": [],
                                "n_updates": []}
 
@@ -114,6 +124,37 @@ def run_sb3(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_episo
             "eval_std": record["eval_std"], "train_time_s": record["train_time"][-1],
             "wall_time_s": total, "n_updates": int(model._n_updates) - update_steps,
             "update_bench_s": update_time}
+
+
+def run_sb3_exact(env_id: str, cfg: SACConfig, steps: int, eval_every: int,
+                  eval_episodes: int, update_steps: int) -> dict:
+    """SB3 with the exact tanh correction (its epsilon set to 0), otherwise unchanged."""
+    return run_sb3(env_id, cfg, steps, eval_every, eval_episodes, update_steps, tanh_epsilon=0.0)
+
+
+IMPLS = {"pearl_lite": run_ours, "sb3": run_sb3, "sb3_exact": run_sb3_exact}
+
+
+def print_pooled(paths: list[str]) -> None:
+    """Pool runs from result files; print final and last-5-evaluation returns per impl."""
+    import json
+
+    runs = [r for p in paths for r in json.loads(Path(p).read_text())["runs"]]
+    print("| impl | seeds | final return, mean ± std (± s.e.) | mean of last 5 evaluations |")
+    print("|---|---|---|---|")
+    for impl in IMPLS:
+        rs = sorted((r for r in runs if r["impl"] == impl), key=lambda r: r["seed"])
+        if not rs:
+            continue
+        final = np.array([r["eval_return"][-1] for r in rs])
+        last5 = np.array([np.mean(r["eval_return"][-5:]) for r in rs])
+        seeds = [r["seed"] for r in rs]
+
+        def cell(x: np.ndarray) -> str:
+            return f"{x.mean():.2f} ± {x.std():.2f} (± {x.std(ddof=1) / np.sqrt(len(x)):.2f})"
+
+        print(f"| {impl} | {len(seeds)} ({min(seeds)}–{max(seeds)}) | {cell(final)} | "
+              f"{cell(last5)} |")
 
 
 def interleaved_update_bench(env_id: str, cfg: SACConfig, rounds: int, block: int,
@@ -189,8 +230,15 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=100, help="with --updates-only")
     parser.add_argument("--fill-steps", type=int, default=5000,
                         help="with --updates-only: replayed transitions")
+    parser.add_argument("--impls", nargs="+", default=["pearl_lite", "sb3"],
+                        choices=list(IMPLS), help="implementations to train (default: both)")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="pool the runs of these result files and print the summary")
     args = parser.parse_args()
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    if args.merge:
+        print_pooled(args.merge)
+        return
     if args.updates_only:
         torch.set_num_threads(args.threads)
         res = interleaved_update_bench(args.env, SACConfig(seed=args.seeds[0], device="cpu"),
@@ -215,7 +263,7 @@ def main() -> None:
     load_before = os.getloadavg()
     for i, seed in enumerate(args.seeds):
         cfg = SACConfig(**{**asdict(cfg_base), "seed": seed})
-        order = [("pearl_lite", run_ours), ("sb3", run_sb3)]
+        order = [(impl, IMPLS[impl]) for impl in args.impls]
         if i % 2:
             order.reverse()  # alternate who goes first, so both see similar background load
         for impl, fn in order:
@@ -229,7 +277,7 @@ def main() -> None:
             runs.append(res)
 
     summary = {}
-    for impl in ("pearl_lite", "sb3"):
+    for impl in args.impls:
         rs = [r for r in runs if r["impl"] == impl]
         final = np.array([r["eval_return"][-1] for r in rs])
         env_sps = np.array([args.steps / r["train_time_s"] for r in rs])
