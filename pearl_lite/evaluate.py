@@ -4,12 +4,18 @@ Introduced in notebook 4::
 
     python -m pearl_lite.evaluate runs/spr
     python -m pearl_lite.evaluate runs/spr --checkpoint other/checkpoint.pt --num-evals 3
+    python -m pearl_lite.evaluate runs/spr --snapshots --num-evals 5
 
 Runs Algorithm 2 (``pearl_lite.pearl.meta_test``) with the run's own protocol (the official
 one: on the sparse point robot 20 trajectories per test task, the first 5 with z from the
 prior) and prints the return of each successive trajectory, averaged over the test tasks (and
 the success rate on sparse tasks). Writes ``adaptation.json`` into the run folder (atomically)
 unless ``--out`` names another file.
+
+``--snapshots`` instead meta-tests every ``snapshots/agent_itNNNN.pt`` of a run trained with
+``--snapshot-every`` and writes ``snapshots.json``: the meta-test learning curve (final return
+and success by iteration and training minute), a steadier picture than the single meta-test
+run that training logs every ``eval_every`` iterations.
 """
 
 from __future__ import annotations
@@ -90,6 +96,36 @@ def evaluate_run(
     return res, summary
 
 
+def evaluate_snapshots(run_dir: str | Path, num_evals: int | None = None,
+                       seed: int = 0) -> dict[str, Any]:
+    """Meta-test every snapshot in ``run_dir/snapshots``; a JSON-ready summary, by iteration.
+
+    Raises:
+        CLIError: no snapshots in the run folder (or a bad one).
+    """
+    paths = sorted((Path(run_dir) / "snapshots").glob("agent_it*.pt"))
+    if not paths:
+        raise CLIError(f"no snapshots in {Path(run_dir) / 'snapshots'}; train with "
+                       "--snapshot-every K")
+    rows = []
+    for path in paths:
+        state = load_checkpoint(path)
+        _, summary = evaluate_run(run_dir, path, num_evals, "test", seed)
+        row = {"iteration": int(state["iteration"]), "env_steps": int(state["env_steps"]),
+               "wall_clock_min": round(float(state["elapsed"]) / 60, 2),
+               "final_return": summary["final_return"],
+               "return_per_trajectory": summary["return_per_trajectory"]}
+        if "final_success" in summary:
+            row["final_success"] = summary["final_success"]
+            row["success_per_trajectory"] = summary["success_per_trajectory"]
+        rows.append(row)
+        print(f"iteration {row['iteration']:>5d} ({row['wall_clock_min']:6.1f} min): final "
+              f"return {row['final_return']:8.3f}" + (
+                  f", success {row['final_success']:.2f}" if "final_success" in row else ""),
+              flush=True)
+    return {"run_dir": str(run_dir), "num_evals": num_evals, "seed": seed, "snapshots": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m pearl_lite.evaluate``."""
     parser = _Parser(prog="pearl-lite-evaluate", description=__doc__.splitlines()[0])
@@ -100,12 +136,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="independent meta-test runs per task (default: the config's)")
     parser.add_argument("--tasks", choices=("test", "train"), default="test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the z samples")
-    parser.add_argument("--out", default=None, help="default: RUN_DIR/adaptation.json")
+    parser.add_argument("--out", default=None,
+                        help="default: RUN_DIR/adaptation.json (RUN_DIR/snapshots.json)")
+    parser.add_argument("--snapshots", action="store_true",
+                        help="meta-test every RUN_DIR/snapshots/agent_it*.pt instead")
     args = parser.parse_args(argv)
     try:
         if args.num_evals is not None and args.num_evals <= 0:
             raise CLIError(f"--num-evals must be positive, got {args.num_evals}")
         torch.set_num_threads(1)
+        if args.snapshots:
+            result = evaluate_snapshots(args.run_dir, args.num_evals, args.seed)
+            out = Path(args.out) if args.out else Path(args.run_dir) / "snapshots.json"
+            atomic_write_json(out, result)
+            print(f"wrote {out}")
+            return 0
         res, summary = evaluate_run(args.run_dir, args.checkpoint, args.num_evals, args.tasks,
                                     args.seed)
     except CLIError as err:

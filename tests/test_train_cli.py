@@ -172,3 +172,24 @@ def test_networks_only_file_evaluates_but_does_not_resume(straight, tmp_path, cl
     (shipped / "checkpoint.pt").write_bytes((straight / "agent.pt").read_bytes())
     _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
                          str(shipped), "--resume"), "cannot be resumed")
+
+
+def test_snapshots_are_the_agent_of_their_iteration_and_evaluate(tmp_path, cli):
+    run = tmp_path / "snap"
+    train_mod.train("sparse-point-robot", "smoke", 0, run, iterations=4, progress=False,
+                    snapshot_every=2)
+    names = sorted(p.name for p in (run / "snapshots").iterdir())
+    assert names == ["agent_it0002.pt", "agent_it0004.pt"]
+    last = torch.load(run / "snapshots" / "agent_it0004.pt", weights_only=True)
+    assert last["iteration"] == 4 and last["format"] == "pearl-lite-agent-v1"
+    final = _ckpt(run)["agent"]
+    assert all(torch.equal(last["agent"][k], final[k]) for k in final)
+    code, err = cli("pearl_lite.evaluate", str(run), "--snapshots", "--num-evals", "1")
+    assert code == 0, err
+    rows = json.loads((run / "snapshots.json").read_text())["snapshots"]
+    assert [r["iteration"] for r in rows] == [2, 4]
+    assert all(0.0 <= r["final_success"] <= 1.0 for r in rows)
+    # bad input: one error line
+    _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
+                         str(tmp_path / "neg"), "--snapshot-every", "-1"), "snapshot_every")
+    _one_line_error(*cli("pearl_lite.evaluate", str(tmp_path / "neg"), "--snapshots"))
