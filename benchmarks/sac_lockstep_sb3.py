@@ -2,6 +2,7 @@
 
     python benchmarks/sac_lockstep_sb3.py                 # table: 4 settings, 200 updates each
     python benchmarks/sac_lockstep_sb3.py --updates 1000
+    python benchmarks/sac_lockstep_sb3.py --out data/sac_lockstep_sb3.json   # also save it
 
 Both agents start from SB3's initial weights (copied into ours), see the same replay batches and
 the same torch random numbers (the seed is reset before each update; both draw the policy noise
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -147,6 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="also write the curves to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(1)
     settings = [("float64", True, 0.0), ("float64", True, None),
@@ -155,10 +159,23 @@ def main() -> None:
     head = " | ".join(f"after {m:>4}" for m in marks)
     print(f"| precision | SB3 tanh epsilon | {head} |")
     print("|---|---|" + "---|" * len(marks))
+    curves = []
     for name, f64, eps in settings:
         rel = lockstep(args.updates, float64=f64, sb3_epsilon=eps, seed=args.seed)
         cells = " | ".join(f"{rel[m - 1]:.1e}" for m in marks)
         print(f"| {name} | {'1e-6 (SB3 default)' if eps is None else '0 (exact)'} | {cells} |")
+        curves.append({"precision": name, "sb3_tanh_epsilon": 1e-6 if eps is None else eps,
+                       "relative_actor_distance": rel.tolist()})
+    if args.out:
+        import stable_baselines3
+
+        from pearl_lite.utils import atomic_write_json
+
+        atomic_write_json(args.out, {
+            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+            "updates": args.updates, "seed": args.seed, "torch": torch.__version__,
+            "stable_baselines3": stable_baselines3.__version__, "settings": curves})
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
