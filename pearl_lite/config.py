@@ -307,11 +307,27 @@ _LITE: dict[str, dict[str, Any]] = {
         policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3, torch_threads=1,
     ),
 }
+#: MuJoCo families, measured with ``benchmarks/preset_timing.py`` on the shared 2-core CPU
+#: (data/README.md). The former values (nets 128, meta-batch 16 x 256, 250 gradient steps,
+#: 2 torch threads) took 383 s per cheetah-vel iteration at load average 4-5 (train 362 s:
+#: 1.45 s per gradient step, two threads fighting other jobs for two cores), 21 h for 200
+#: iterations. Now: one torch thread, meta-batch 8 x 128 (the paper's 16 x 256), 300 gradient
+#: steps per iteration (paper: 2000-4000) on the paper's data per iteration, 200 iterations; at
+#: load 4.7, cheetah-vel took 0.66 s collection + 8.0 s gradient steps (27 ms each) per
+#: iteration and 0.5 s per meta-test (10 test tasks, every 5 iterations): about 29 min in all.
+#: Kept from the paper: the data collected per iteration, reward scale, KL weight, learning
+#: rates, the embedding batch; value networks output in units of the reward scale.
 _LITE_MUJOCO: dict[str, Any] = dict(
-    value_scale=5.0, net_size=128, encoder_hidden=(128, 128, 128), batch_size=256,
-    num_train_steps_per_itr=250, num_iterations=200, num_initial_steps=1000, eval_every=5,
-    n_eval_tasks=10,
+    value_scale=5.0, net_size=128, encoder_hidden=(128, 128, 128), meta_batch=8,
+    batch_size=128, num_train_steps_per_itr=300, num_iterations=200, num_initial_steps=1000,
+    eval_every=5, n_eval_tasks=10, checkpoint_every=10, torch_threads=1,
 )
+#: Per-family changes on top of ``_LITE_MUJOCO``: the two-task families keep the paper's
+#: meta-batch of 4.
+_LITE_MUJOCO_FAMILY: dict[str, dict[str, Any]] = {
+    "cheetah-dir": dict(meta_batch=4),
+    "ant-dir": dict(meta_batch=4),
+}
 
 # ---------------------------------------------------------------------------------------------
 # smoke: seconds
@@ -345,7 +361,10 @@ def get_config(env_name: str, preset: str = "lite", **overrides: Any) -> PEARLCo
     point = env_name in ("point-robot", "sparse-point-robot")
     if preset == "lite":
         values.update(_LITE_COMMON)
-        values.update(_LITE[env_name] if point else _LITE_MUJOCO)
+        if point:
+            values.update(_LITE[env_name])
+        else:
+            values.update(_LITE_MUJOCO, **_LITE_MUJOCO_FAMILY.get(env_name, {}))
     elif preset == "smoke":
         values.update(_SMOKE)
         # Keep the data per iteration tiny: one or two trajectories of each kind.
