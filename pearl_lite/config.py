@@ -6,8 +6,11 @@ Introduced in notebook 4. ``get_config(env_name, preset)`` returns a :class:`PEA
   ``configs/default.py`` overridden by ``configs/<env>.json``; field by field below, with the
   source of every value). Meant for a GPU or a long run; runs unchanged.
 - ``lite``: sized for a 2-core laptop CPU. The ``sparse-point-robot`` and ``point-robot`` lite
-  presets were measured on such a machine (see ``data/README.md``); the MuJoCo lite presets are
-  the paper's algorithm with smaller networks and fewer gradient steps, *not* yet measured.
+  presets were measured on such a machine (see ``data/README.md``). The MuJoCo lite presets are
+  the paper's algorithm with smaller networks, smaller meta-batches and fewer gradient steps on
+  one torch thread; their time per iteration was measured for all seven families with
+  ``benchmarks/preset_timing.py`` (the table is in ``data/README.md``), and one of them was
+  trained: ``cheetah-vel`` (``data/cheetah_vel_lite/``). The other six are timed, not trained.
 - ``smoke``: seconds; for tests and for executing notebooks in CI. It checks that everything
   runs, not that anything learns.
 
@@ -308,13 +311,14 @@ _LITE: dict[str, dict[str, Any]] = {
     ),
 }
 #: MuJoCo families, measured with ``benchmarks/preset_timing.py`` on the shared 2-core CPU
-#: (data/README.md). The former values (nets 128, meta-batch 16 x 256, 250 gradient steps,
-#: 2 torch threads) took 383 s per cheetah-vel iteration at load average 4-5 (train 362 s:
-#: 1.45 s per gradient step, two threads fighting other jobs for two cores), 21 h for 200
-#: iterations. Now: one torch thread, meta-batch 8 x 128 (the paper's 16 x 256), 300 gradient
-#: steps per iteration (paper: 2000-4000) on the paper's data per iteration, 200 iterations; at
-#: load 4.7, cheetah-vel took 0.66 s collection + 8.0 s gradient steps (27 ms each) per
-#: iteration and 0.5 s per meta-test (10 test tasks, every 5 iterations): about 29 min in all.
+#: (table in data/README.md). The former values (nets 128, meta-batch 16 x 256, 250 gradient
+#: steps, 2 torch threads) took 383 s per cheetah-vel iteration at load average 3.6-5.0 (362 s
+#: of it gradient steps: 1.45 s each, two threads fighting other jobs for two cores), 21 h for
+#: 200 iterations. Now: one torch thread, meta-batch 8 x 128 (paper: 16 x 256), 300 gradient
+#: steps per iteration (paper: 2000-4000) on the paper's data per iteration, 200 iterations;
+#: cheetah-vel: 0.65 s collection + 8.4 s gradient steps (28 ms each) per iteration and 0.5 s
+#: per meta-test (10 test tasks, every 5 iterations), 31 min projected at load 3; the real run
+#: (data/cheetah_vel_lite/) took 31.6 min and reached -54 (standing still: -331).
 #: Kept from the paper: the data collected per iteration, reward scale, KL weight, learning
 #: rates, the embedding batch; value networks output in units of the reward scale.
 _LITE_MUJOCO: dict[str, Any] = dict(
@@ -323,10 +327,14 @@ _LITE_MUJOCO: dict[str, Any] = dict(
     eval_every=5, n_eval_tasks=10, checkpoint_every=10, torch_threads=1,
 )
 #: Per-family changes on top of ``_LITE_MUJOCO``: the two-task families keep the paper's
-#: meta-batch of 4.
+#: meta-batch of 4. ant-goal (observation 107) and humanoid-dir (348) took 14.3 and 21.2 s per
+#: iteration with 300 gradient steps (40 and 58 ms each; projected 48 and 72 min), so they take
+#: fewer gradient steps per iteration to stay within about 45 min.
 _LITE_MUJOCO_FAMILY: dict[str, dict[str, Any]] = {
     "cheetah-dir": dict(meta_batch=4),
     "ant-dir": dict(meta_batch=4),
+    "ant-goal": dict(num_train_steps_per_itr=200),
+    "humanoid-dir": dict(num_train_steps_per_itr=150),
 }
 
 # ---------------------------------------------------------------------------------------------
