@@ -277,3 +277,13 @@ def test_sac_vs_sb3_benchmark_runs(tmp_path):
                     "--fill-steps", "300"], check=True, capture_output=True)
     upd = json.loads((tmp_path / "bench_updates.json").read_text())
     assert len(upd["updates_per_s"]["sb3"]) == 2
+    # SB3 with the exact tanh correction, then the pooled summary of both result files
+    exact = tmp_path / "exact"
+    subprocess.run([sys.executable, str(script), "--out", str(exact), "--seeds", "1",
+                    "--impls", "sb3_exact", "--steps", "200", "--eval-every", "100",
+                    "--eval-episodes", "1", "--update-steps", "3"], check=True,
+                   capture_output=True)
+    merged = subprocess.run([sys.executable, str(script), "--merge", str(out.with_suffix(".json")),
+                             str(exact.with_suffix(".json"))], check=True, capture_output=True,
+                            text=True).stdout
+    assert "| sb3_exact | 1 (1–1) |" in merged and "| pearl_lite | 1 (0–0) |" in merged
