@@ -428,12 +428,43 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# **How reliable is this run?** One seed is an anecdote. The same `lite` command was run with
+# seeds 0, 1 and 2 (after the replay-buffer fix), keeping the networks every 25 iterations
+# (`--snapshot-every 25`); `python -m pearl_lite.evaluate RUN --snapshots --num-evals 5`
+# meta-tested each snapshot with the full protocol. The cell plots what those runs recorded in
+# their `snapshots.json`:
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+for seed in (0, 1, 2):
+    snap_file = DATA_DIR / f"sparse_point_robot_lite_seed{seed}_fixed" / "snapshots.json"
+    snaps = json.loads(snap_file.read_text())["snapshots"]
+    minutes = [r["wall_clock_min"] for r in snaps]
+    success = [r["final_success"] for r in snaps]
+    ax.plot(minutes, success, "-o", ms=3, label=f"seed {seed}")
+    print(f"seed {seed}: success at the 20th trajectory, best {max(success):.2f} "
+          f"(at {minutes[int(np.argmax(success))]:.1f} min), last {success[-1]:.2f} "
+          f"(at {minutes[-1]:.1f} min)")
+ax.axhline(0.8, color="grey", ls="--", lw=1)
+ax.set(xlabel="minutes of training (2-core CPU, 1 thread)", ylabel="success, 20th trajectory",
+       title="sparse-point-robot, lite: meta-test of snapshots (5 runs each)", ylim=(0, 1))
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Read this plot before trusting any single number. All three seeds climb from about 0.2 to
+# 0.6–0.7 in the first 10 minutes; after that the success rate does not keep rising but
+# wanders by ±0.15 from one snapshot to the next. Seed 1, the run meta-tested above, happens
+# to end on a high point (0.90); seeds 0 and 2 end at 0.70 and 0.62 and never reach 0.8 in
+# these meta-tests. So the `lite` preset reaches the 0.8 goal of this course only in some
+# runs: more gradient steps (the official configuration does ten times as many per iteration)
+# or a lower learning rate late in training are the obvious next things to try, and are left
+# open.
+#
 # ## 7. Ablations: deterministic context, and context from all data
 #
 # The paper's Section 6.3 ablates the two choices argued for above. We run both on the point
-# robot with the `lite` preset, against the default, with `scripts/run_ablations.py`. (The runs
-# shown below were made before the replay-buffer fix described in `data/README.md`; rerun them
-# with `RERUN_ABLATIONS = True` for numbers from the current code.)
+# robot with the `lite` preset, against the default, with `scripts/run_ablations.py`.
 #
 # * **deterministic**: `use_information_bottleneck=False` (the official flag): the encoder
 #   mean-pools its per-transition outputs into a point estimate of z, with no KL term and
@@ -493,12 +524,48 @@ plt.show()
 # ablations were run where the choices matter most: the deterministic context on **sparse**
 # navigation (without a distribution over z there is nothing to sample, so no directed
 # exploration; the paper reports it fails there), and off-policy context on half-cheetah
-# (slower, less stable learning). Differences on the dense point robot, if any, are expected to
-# be small; whatever the figure shows is what this code measured. In the shipped runs (2 seeds
-# of 100 iterations, shorter than the live run of section 5), the all-data encoder ends below
-# the default in both seeds, as the paper's argument predicts; the deterministic context is on
-# par with the default on this task, where one dense-reward trajectory already reveals the goal
-# and there is nothing to explore.
+# (slower, less stable learning). In the shipped runs (2 seeds of 100 iterations, rerun on the
+# current code) the three variants end within about 2 points of each other, and the spread
+# between the two seeds of one variant is as large as the gaps between variants: on the dense
+# point robot, at this budget, these runs cannot tell the variants apart. That is a result
+# too: the paper's claims are about harder tasks, and reproducing them needs those tasks.
+#
+# So here is the one that matters most for this notebook: the deterministic context on the
+# **sparse** point robot, full `lite` budget, against the three PEARL seeds of section 6
+# (`python scripts/run_ablations.py --env sparse-point-robot --variants deterministic --seeds 0
+# --final-evals 5`, saved in `data/ablations_sparse_point_robot/`):
+
+# %%
+SPARSE_ABL = DATA_DIR / "ablations_sparse_point_robot"
+if (SPARSE_ABL / "deterministic_seed0_final.json").exists():
+    det = json.loads((SPARSE_ABL / "deterministic_seed0_final.json").read_text())
+    print("command:", json.loads((SPARSE_ABL / "config.json").read_text())["command"])
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for seed in (0, 1, 2):
+        ad = json.loads((DATA_DIR / f"sparse_point_robot_lite_seed{seed}_fixed" /
+                         "adaptation.json").read_text())
+        ax.plot(np.arange(1, 21), ad["success_per_trajectory"], color=COLORS["pearl"],
+                alpha=0.8, label="PEARL (seeds 0, 1, 2)" if seed == 0 else None)
+    ax.plot(np.arange(1, 21), det["success_per_trajectory"], color=COLORS["goal"], lw=2,
+            label="deterministic context (seed 0)")
+    ax.axvspan(0.5, 5.5, color=COLORS["prior"], alpha=0.15, lw=0)
+    ax.set(xlabel="meta-test trajectory k", ylabel="success rate", ylim=(0, 1),
+           title="sparse-point-robot, lite: success of the k-th trajectory")
+    ax.legend()
+    plt.show()
+    print(f"deterministic context: success of the 20th trajectory "
+          f"{det['success_per_trajectory'][-1]:.2f}")
+else:
+    print(f"{SPARSE_ABL} is missing: run the command above to make it.")
+
+# %% [markdown]
+# Here the ablation is not subtle. With a deterministic context the success rate is the same
+# for the 1st and the 20th trajectory (about 0.25): the agent has a point estimate of the task
+# and nothing to sample, and the zero-reward transitions of a failed trajectory do not move
+# that estimate anywhere useful, so it keeps making the same kind of guess. PEARL's posterior
+# sampling turns the same failed trajectories into "not there", and its success climbs
+# trajectory after trajectory. One seed of the ablation against three of PEARL: the gap is
+# far larger than the spread between PEARL's seeds.
 #
 # ## 8. Summary, and what comes next
 #
