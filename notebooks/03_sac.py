@@ -312,25 +312,86 @@ print("  median updates/s at batch 256: " + ", ".join(
     f"{k} {v:.1f}" for k, v in upd["median_updates_per_s"].items())
     + f"; median ratio ours / SB3 {upd['median_ratio_ours_over_sb3']:.2f}")
 
+# The headline comparison pools every seed run so far: the three above plus the extra seeds
+# in `data/sac_vs_sb3_extra_seeds/` (same script, budget and hyperparameters). `sb3_exact` is
+# SB3 with one number changed, explained below.
+bench_files = [DATA / "sac_vs_sb3.json", *sorted((DATA / "sac_vs_sb3_extra_seeds").glob("*.json"))]
+pooled = [r for f in bench_files for r in json.loads(f.read_text())["runs"]]
+impl_colors = {"pearl_lite": COLORS["pearl"], "sb3": COLORS["reference"],
+               "sb3_exact": COLORS["posterior"]}
+print(f"\n{'':<12}{'seeds':>6}{'final return':>22}{'mean of last 5 evaluations':>30}")
 fig, ax = plt.subplots(figsize=(6.4, 3.6))
-for impl, color in (("pearl_lite", COLORS["pearl"]), ("sb3", COLORS["reference"])):
-    runs = [r for r in bench["runs"] if r["impl"] == impl]
-    plot_mean_std(ax, np.array(runs[0]["steps"]), np.array([r["eval_return"] for r in runs]),
-                  label=f"{impl} ({len(runs)} seeds)", color=color)
+for impl, color in impl_colors.items():
+    runs = [r for r in pooled if r["impl"] == impl]
+    if not runs:
+        continue
+    curves = np.array([r["eval_return"] for r in runs])
+    final, last5 = curves[:, -1], curves[:, -5:].mean(axis=1)
+    print(f"{impl:<12}{len(runs):>6}{final.mean():>14.2f} ± {final.std():<5.2f}"
+          f"{last5.mean():>22.2f} ± {last5.std():.2f}")
+    plot_mean_std(ax, np.array(runs[0]["steps"]), curves, label=f"{impl} ({len(runs)} seeds)",
+                  color=color)
 ax.set(xlabel="environment steps", ylabel="deterministic return",
        title="Pendulum-v1: mean ± std over seeds")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# Both implementations end at the same level: the final returns printed above differ by
-# about 1% (our three seeds spread a little more than SB3's), and each curve stays within the
-# other's seed band. Ours is faster per step: fewer Python layers around each environment
-# step, and the critics are frozen during the actor's backward pass (SB3 computes their weight
-# gradients there and throws them away). The training-time speeds in the table also carry the
-# background load of a shared machine, which changed between runs; the alternating-block
-# measurement printed below the table, both update loops on the same replayed data, is the
-# fairer comparison of update throughput.
+# Ours is faster per step: fewer Python layers around each environment step, and the critics
+# are frozen during the actor's backward pass (SB3 computes their weight gradients there and
+# throws them away). The training-time speeds in the first table also carry the background
+# load of a shared machine, which changed between runs; the alternating-block measurement, both
+# update loops on the same replayed data, is the fairer comparison of update throughput.
+#
+# The returns are close, but not equal: over the first seven seeds SB3 ended about 0.9 points
+# (under 1%) above us, more than one SB3 standard deviation (the bar this course set itself).
+# Is that the algorithm, or chance?
+#
+# ### Same weights, same batches, same noise: a lockstep test
+#
+# `benchmarks/sac_lockstep_sb3.py` answers the first half exactly. It copies SB3's initial
+# weights into our networks, feeds both the same batches and resets the random seed before
+# each update (both draw the policy noise in the same order), then measures how far apart the
+# two actors are after each update, relative to how far SB3's actor has moved from its
+# initial weights. `tests/test_sac_matches_sb3.py` runs the same check in the test suite.
+
+# %%
+lock = json.loads((DATA / "sac_lockstep_sb3.json").read_text())
+print("command:", lock["command"])
+fig, ax = plt.subplots(figsize=(6.4, 3.4))
+for setting, color in zip(lock["settings"], (COLORS["pearl"], COLORS["reference"],
+                                             COLORS["posterior"], COLORS["goal"]), strict=True):
+    rel = np.maximum(np.array(setting["relative_actor_distance"]), 1e-17)
+    exact = setting["sb3_tanh_epsilon"] == 0
+    ax.plot(np.arange(1, len(rel) + 1), rel, color=color, ls="-" if exact else "--",
+            label=f"{setting['precision']}, SB3's epsilon = {setting['sb3_tanh_epsilon']:g}")
+ax.set(yscale="log", xlabel="gradient step", ylabel="|θ_ours − θ_SB3| / |θ_SB3 − θ_init|",
+       title="our actor vs SB3's, from the same start")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# In float64, and with one constant of SB3 set to zero, the two stay $10^{-15}$ apart for 200
+# updates: every loss, the order of the steps (temperature, critics, actor, targets) and every
+# optimiser setting agree. That constant is SB3's only deviation from the formula of
+# Section 2: its tanh correction is $\log(1 - \tanh^2 u + 10^{-6})$, ours the exact, stable
+# form. With it, the two actors drift apart; so do two float32 runs of the *same* update,
+# only more slowly. SAC's training is chaotic: a difference of $10^{-7}$ grows to a few percent
+# within 200 updates, and after thousands of updates two runs differ as much as two seeds. So
+# the final returns can differ for two reasons only: the $10^{-6}$, and chance.
+#
+# The pooled table above measures both. `sb3_exact` is SB3 with that constant at zero
+# (`python benchmarks/sac_vs_sb3.py --impls sb3_exact --seeds 0 1 2 3 4 5 6`). It lands between
+# SB3 and us (−108.63 against SB3's −108.38 over the same seeds), so the constant is worth
+# about a quarter of a point on Pendulum. What is left between `sb3_exact` and us, the same
+# algorithm in float32 with different random streams, is 0.5 points of mean final return with
+# a standard error of 0.3: most seeds of ours land among SB3's, and two of our fourteen
+# (seeds 1 and 12) end a point or more lower, which pulls our mean down and our spread up. The
+# medians are −108.96 (ours) and −108.78 (`sb3_exact`). So this course's bar, "within one SB3
+# standard deviation", is **missed** by our mean (−109.17 against −108.38 ± 0.30); the update
+# itself is provably SB3's, a quarter of the gap is SB3's $10^{-6}$, and whether the rest is
+# more than chance would take more seeds of all three to say. We keep the exact correction: it
+# is the formula of the exercise and of PEARL's derivation.
 #
 # ## 5. HalfCheetah
 #
