@@ -26,7 +26,6 @@ average (``os.getloadavg``) before and after each family.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import platform
 import time
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config
+from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config, parse_overrides
 from pearl_lite.envs import make_vector_env
 from pearl_lite.pearl import MetaTrainer, meta_test
 
@@ -116,20 +115,6 @@ def time_preset(env: str, preset: str = "lite", iterations: int = 2,
     )
 
 
-def _parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` to a dict; values are Python literals when they parse as one."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects key=value, got {item!r}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", nargs="*", default=list(ENV_NAMES), choices=ENV_NAMES)
@@ -143,7 +128,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.iterations < 1:
         parser.error("--iterations must be at least 1")
-    overrides = _parse_overrides(args.set)
+    try:
+        overrides = parse_overrides(args.set)
+    except ValueError as err:
+        raise SystemExit(f"--set: {err}") from None
 
     print(f"# PEARL `{args.preset}` preset timing ({platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}, seed 0, "

@@ -19,6 +19,7 @@ Every value can be overridden: ``get_config("cheetah-vel", "lite", num_iteration
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -349,6 +350,27 @@ _SMOKE: dict[str, Any] = dict(
 )
 
 
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Command-line overrides ``["key=value", ...]`` to a dict for :func:`get_config`.
+
+    Values are Python literals where they parse as one (``1e-3``, ``True``, ``(64, 64)``),
+    strings otherwise. Whether the keys are config fields is checked by :func:`get_config`.
+
+    Raises:
+        ValueError: an item without ``=``.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"overrides are key=value, got {item!r}")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
 def get_config(env_name: str, preset: str = "lite", **overrides: Any) -> PEARLConfig:
     """The preset ``preset`` for task family ``env_name``, with optional field overrides.
 
@@ -390,4 +412,5 @@ def get_config(env_name: str, preset: str = "lite", **overrides: Any) -> PEARLCo
     return cfg.replace(**overrides) if overrides else cfg
 
 
-__all__ = ["ENCODER_KINDS", "ENV_NAMES", "PEARLConfig", "PRESETS", "get_config"]
+__all__ = ["ENCODER_KINDS", "ENV_NAMES", "PEARLConfig", "PRESETS", "get_config",
+           "parse_overrides"]

@@ -5,6 +5,7 @@ Introduced in notebook 4::
     python -m pearl_lite.train sparse-point-robot --preset lite --seed 0 --out runs/spr
     python -m pearl_lite.train sparse-point-robot --preset lite --seed 0 --out runs/spr --resume
     pearl-lite-train cheetah-vel --preset paper --seed 1 --out runs/cv1 --device cuda
+    python -m pearl_lite.train sparse-point-robot --set num_steps_posterior=900 --out runs/x
 
 The run folder holds
 
@@ -36,7 +37,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config
+from pearl_lite.config import ENV_NAMES, PRESETS, PEARLConfig, get_config, parse_overrides
 from pearl_lite.pearl import MetaTrainer, config_mismatch
 from pearl_lite.utils import CSVLogger, atomic_torch_save, atomic_write_bytes, atomic_write_json
 
@@ -224,13 +225,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="continue the run in --out from its last checkpoint")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="override config fields of the preset, e.g. num_iterations=100 "
+                             "(recorded in config.json; --resume needs the same values)")
     parser.add_argument("--snapshot-every", type=int, default=0, metavar="K",
                         help="also keep the networks of every K-th iteration in snapshots/")
     args = parser.parse_args(argv)
     try:
+        try:
+            overrides = parse_overrides(args.set)
+        except ValueError as err:
+            raise CLIError(f"--set: {err}") from None
         train(args.env, args.preset, args.seed, args.out, iterations=args.iterations,
               resume=args.resume, device=args.device, progress=not args.no_progress,
-              snapshot_every=args.snapshot_every)
+              overrides=overrides, snapshot_every=args.snapshot_every)
     except CLIError as err:
         sys.stderr.write(f"pearl-lite-train: error: {err}\n")
         return 1

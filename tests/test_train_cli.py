@@ -193,3 +193,19 @@ def test_snapshots_are_the_agent_of_their_iteration_and_evaluate(tmp_path, cli):
     _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
                          str(tmp_path / "neg"), "--snapshot-every", "-1"), "snapshot_every")
     _one_line_error(*cli("pearl_lite.evaluate", str(tmp_path / "neg"), "--snapshots"))
+
+
+def test_set_overrides_the_preset_and_is_recorded(tmp_path, cli):
+    run = tmp_path / "set"
+    code, err = cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
+                    str(run), "--no-progress", "--set", "num_iterations=1", "kl_lambda=0.5")
+    assert code == 0, err
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["num_iterations"] == 1 and cfg["kl_lambda"] == 0.5
+    # resuming without the same overrides is a config mismatch
+    _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
+                         str(run), "--resume"), "another config")
+    _one_line_error(*cli("pearl_lite.train", "point-robot", "--out", str(tmp_path / "a"),
+                         "--set", "kl_lambda"), "--set", "key=value")
+    _one_line_error(*cli("pearl_lite.train", "point-robot", "--out", str(tmp_path / "a"),
+                         "--set", "warp_speed=9"), "unknown config keys", "warp_speed")
