@@ -96,13 +96,12 @@ def time_preset(env: str, preset: str = "lite", iterations: int = 2,
     if evals:
         eval_s = float(np.mean(evals))
     else:  # no timed iteration meta-tested: time one meta-test as the trainer would run it
-        tasks = trainer.test_tasks[: cfg.n_eval_tasks] if cfg.n_eval_tasks else trainer.test_tasks
+        tasks = trainer.eval_tasks
         venv = make_vector_env(cfg.env, tasks, seed=0, n_tasks=cfg.n_tasks)  # built untimed
         t = time.perf_counter()
         meta_test(trainer.agent, cfg, tasks, seed=0, venv=venv)
         eval_s = time.perf_counter() - t
-    n_tasks = len(trainer.test_tasks[: cfg.n_eval_tasks] if cfg.n_eval_tasks
-                  else trainer.test_tasks)
+    n_tasks = len(trainer.eval_tasks)
     n_trajs = -(-cfg.num_steps_per_eval // cfg.max_path_length)
     return Timing(
         env=env, cfg=cfg, first_collect=first["time_collect"], first_train=first["time_train"],

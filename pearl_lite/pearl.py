@@ -459,6 +459,12 @@ class MetaTrainer:
         self._venv: Any = None
         self._eval_venv: Any = None
 
+    @property
+    def eval_tasks(self) -> np.ndarray:
+        """The test tasks meta-tested during training (the first ``n_eval_tasks``, or all)."""
+        n = self.cfg.n_eval_tasks
+        return self.test_tasks[:n] if n else self.test_tasks
+
     # ---- data collection ----------------------------------------------------------------
 
     def _vector_env(self, tasks: np.ndarray) -> Any:
@@ -561,7 +567,7 @@ class MetaTrainer:
         test = {"test_return": "", "test_return_first": "", "test_success": "",
                 "test_success_first": ""}
         if evaluate:
-            tasks = self.test_tasks[: cfg.n_eval_tasks] if cfg.n_eval_tasks else self.test_tasks
+            tasks = self.eval_tasks
             if self._eval_venv is None:
                 self._eval_venv = make_vector_env(cfg.env, tasks, seed=0, n_tasks=cfg.n_tasks)
             res = meta_test(self.agent, cfg, tasks, seed=self.seed * 100_003 + self.iteration,

@@ -97,26 +97,25 @@ def _truncate_progress(path: Path, iteration: int) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-_AGENT_KEYS = ("config", "seed", "iteration", "env_steps", "grad_steps", "elapsed", "agent")
+def agent_state(trainer: MetaTrainer) -> dict[str, Any]:
+    """The networks only, with the config and counters: what ``agent.pt`` and snapshots hold."""
+    return {"format": "pearl-lite-agent-v1", "config": trainer.cfg.to_dict(),
+            "seed": trainer.seed, "iteration": trainer.iteration,
+            "env_steps": trainer.env_steps, "grad_steps": trainer.grad_steps,
+            "elapsed": trainer.elapsed, "agent": trainer.agent.state_dict()}
 
 
 def save_checkpoint(trainer: MetaTrainer, run_dir: Path) -> None:
     """Write ``checkpoint.pt`` (everything, to resume) and ``agent.pt`` (networks only)."""
-    state = trainer.state_dict()
-    atomic_torch_save(state, run_dir / CHECKPOINT_FILE)
-    agent_only = {k: state[k] for k in _AGENT_KEYS}
-    atomic_torch_save({**agent_only, "format": "pearl-lite-agent-v1"}, run_dir / AGENT_FILE)
+    atomic_torch_save(trainer.state_dict(), run_dir / CHECKPOINT_FILE)
+    atomic_torch_save(agent_state(trainer), run_dir / AGENT_FILE)
 
 
 def save_snapshot(trainer: MetaTrainer, run_dir: Path) -> Path:
     """Write the networks only to ``snapshots/agent_itNNNN.pt``; returns its path."""
     path = run_dir / "snapshots" / f"agent_it{trainer.iteration:04d}.pt"
     path.parent.mkdir(exist_ok=True)
-    state = {"config": trainer.cfg.to_dict(), "seed": trainer.seed,
-             "iteration": trainer.iteration, "env_steps": trainer.env_steps,
-             "grad_steps": trainer.grad_steps, "elapsed": trainer.elapsed,
-             "agent": trainer.agent.state_dict(), "format": "pearl-lite-agent-v1"}
-    atomic_torch_save(state, path)
+    atomic_torch_save(agent_state(trainer), path)
     return path
 
 
