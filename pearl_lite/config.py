@@ -98,6 +98,8 @@ class PEARLConfig:
     """Adam learning rate of the value network."""
     context_lr: float = 3e-4
     """Adam learning rate of the context encoder."""
+    lr_final_fraction: float = 1.0
+    """Learning rates decay linearly to this fraction by the last iteration (1 = constant)."""
     reward_scale: float = 5.0
     """Rewards are multiplied by this in the Q target; sets the entropy weight (alpha = 1)."""
     kl_lambda: float = 0.1
@@ -182,6 +184,8 @@ class PEARLConfig:
         for name in positive_float:
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not 0.0 < self.lr_final_fraction <= 1.0:
+            raise ValueError(f"lr_final_fraction must be in (0, 1], got {self.lr_final_fraction}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {self.tau}")
         if not 0.0 <= self.gamma < 1.0:

@@ -39,6 +39,7 @@ Public API::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import random
 import time
@@ -157,6 +158,27 @@ class PEARLLearner:
                                     else cfg.target_entropy)
         self._vf_params = list(agent.vf.parameters())
         self._target_params = list(agent.target_vf.parameters())
+
+    def lr_scale(self, iteration: int) -> float:
+        """The learning-rate multiplier in iteration ``iteration`` (0-based).
+
+        Falls linearly from 1 at the first iteration to ``cfg.lr_final_fraction`` at the last
+        (``num_iterations - 1``); constant 1 with the official ``lr_final_fraction = 1``.
+        """
+        cfg = self.cfg
+        progress = min(iteration / max(cfg.num_iterations - 1, 1), 1.0)
+        return 1.0 - (1.0 - cfg.lr_final_fraction) * progress
+
+    def set_lr_scale(self, scale: float) -> None:
+        """Set every optimiser's learning rate to ``scale`` times its configured value."""
+        cfg = self.cfg
+        base = [(self.critic_opt, (cfg.qf_lr, cfg.context_lr)),
+                (self.actor_opt, (cfg.policy_lr, cfg.vf_lr))]
+        if self.alpha_opt is not None:
+            base.append((self.alpha_opt, (cfg.policy_lr,)))
+        for opt, lrs in base:
+            for group, lr in zip(opt.param_groups, lrs, strict=True):
+                group["lr"] = lr * scale
 
     def critic_loss(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
         """The encoder's and critics' loss ``qf_loss + kl_lambda * kl`` of a meta-batch.
@@ -389,11 +411,17 @@ def meta_test(
 
 
 def config_mismatch(saved: dict[str, Any], cfg: PEARLConfig) -> list[str]:
-    """Fields in which a saved config differs from ``cfg`` (``num_iterations`` may differ: a
-    run can be extended on resume)."""
+    """Fields in which a saved config differs from ``cfg``.
+
+    ``num_iterations`` may differ (a run can be extended on resume) unless the learning rates
+    decay over the run (``lr_final_fraction < 1``), whose schedule depends on it. A field the
+    saved config lacks (written by an older version) counts as its default.
+    """
     now = cfg.to_dict()
-    keys = (set(now) | set(saved)) - {"num_iterations"}
-    return sorted(k for k in keys if saved.get(k) != now.get(k))
+    defaults = {f.name: f.default for f in dataclasses.fields(PEARLConfig)}
+    ignored = {"num_iterations"} if cfg.lr_final_fraction == 1.0 else set()
+    keys = (set(now) | set(saved)) - ignored
+    return sorted(k for k in keys if saved.get(k, defaults.get(k)) != now.get(k))
 
 
 class MetaTrainer:
@@ -549,6 +577,7 @@ class MetaTrainer:
 
         # ---- gradient steps: sums of the losses stay tensors (no device sync per step)
         self.agent.train()
+        self.learner.set_lr_scale(self.learner.lr_scale(self.iteration))
         sums: dict[str, Tensor] = {}
         for _ in range(cfg.num_train_steps_per_itr):
             task_slots = self.rng.choice(n_train, size=cfg.meta_batch)  # with replacement

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="continue the run in --out from its last checkpoint")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
                         help="override config fields of the preset, e.g. num_iterations=100 "
                              "(recorded in config.json; --resume needs the same values)")
     parser.add_argument("--snapshot-every", type=int, default=0, metavar="K",

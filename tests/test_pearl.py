@@ -6,7 +6,7 @@ import torch
 
 from pearl_lite.config import get_config
 from pearl_lite.envs import make_vector_env
-from pearl_lite.pearl import MetaTrainer, PEARLAgent, PEARLLearner, meta_test
+from pearl_lite.pearl import MetaTrainer, PEARLAgent, PEARLLearner, config_mismatch, meta_test
 from pearl_lite.sampler import rollout
 
 OBS, ACT, LATENT, T, B, N = 3, 2, 4, 5, 7, 6
@@ -237,3 +237,33 @@ def test_encoder_ablations_train(kind):
     assert np.isfinite(row["qf_loss"]) and row["test_success"] >= 0.0
     if kind == "mean":
         assert row["kl"] == 0.0  # a point estimate: no information bottleneck
+
+
+def test_learning_rates_decay_linearly_to_the_final_fraction():
+    cfg = get_config("point-robot", "smoke", num_iterations=5, lr_final_fraction=0.2,
+                     qf_lr=1e-3, context_lr=2e-3, policy_lr=3e-3, vf_lr=4e-3)
+    tr = MetaTrainer(cfg, seed=0)
+    seen = []
+    for _ in tr.iterations():
+        seen.append([g["lr"] for opt in (tr.learner.critic_opt, tr.learner.actor_opt)
+                     for g in opt.param_groups])
+    scale = np.array([1.0, 0.8, 0.6, 0.4, 0.2])  # iterations 0..4: from 1 down to 0.2
+    np.testing.assert_allclose(np.array(seen), scale[:, None] * [1e-3, 2e-3, 3e-3, 4e-3])
+    # the official constant learning rate
+    const = MetaTrainer(get_config("point-robot", "smoke", num_iterations=3), seed=0)
+    assert [const.learner.lr_scale(i) for i in range(3)] == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="lr_final_fraction must be in"):
+        get_config("point-robot", "smoke", lr_final_fraction=0.0)
+
+
+def test_config_mismatch_rules():
+    cfg = get_config("point-robot", "smoke")
+    saved = cfg.to_dict()
+    assert config_mismatch(saved, cfg.replace(num_iterations=9)) == []  # a run may be extended
+    assert config_mismatch(saved, cfg.replace(kl_lambda=0.5)) == ["kl_lambda"]
+    # ... but not when the learning-rate schedule depends on the length of the run
+    decay = cfg.replace(lr_final_fraction=0.5)
+    assert config_mismatch(decay.to_dict(), decay.replace(num_iterations=9)) == ["num_iterations"]
+    # a field added after the checkpoint was written counts as its default
+    old = {k: v for k, v in saved.items() if k != "lr_final_fraction"}
+    assert config_mismatch(old, cfg) == []

@@ -198,10 +198,12 @@ def test_snapshots_are_the_agent_of_their_iteration_and_evaluate(tmp_path, cli):
 def test_set_overrides_the_preset_and_is_recorded(tmp_path, cli):
     run = tmp_path / "set"
     code, err = cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
-                    str(run), "--no-progress", "--set", "num_iterations=1", "kl_lambda=0.5")
+                    str(run), "--no-progress", "--set", "num_iterations=1", "kl_lambda=0.5",
+                    "--set", "lr_final_fraction=0.5")  # a second --set adds, not replaces
     assert code == 0, err
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["num_iterations"] == 1 and cfg["kl_lambda"] == 0.5
+    assert cfg["lr_final_fraction"] == 0.5
     # resuming without the same overrides is a config mismatch
     _one_line_error(*cli("pearl_lite.train", "sparse-point-robot", "--preset", "smoke", "--out",
                          str(run), "--resume"), "another config")
