@@ -309,9 +309,14 @@ _LITE: dict[str, dict[str, Any]] = {
         num_tasks_sample=10, embedding_batch_size=64, eval_every=5, value_scale=100.0,
         policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3, torch_threads=1,
     ),
+    # The paper's 900 posterior-sampling steps per sampled task (collection is cheap here), and
+    # learning rates that fall linearly from 1e-3 to 1e-4 over the 500 iterations: fast early
+    # progress, then a steadier end. Measured on seeds 0-2 against the former 200 steps at a
+    # constant 1e-3 (data/README.md): mean 5-run success over the last five snapshots 0.79,
+    # 0.90, 0.70 against 0.69, 0.69, 0.59.
     "sparse-point-robot": dict(
-        num_tasks_sample=16, num_steps_prior=100, num_steps_posterior=200,
-        embedding_batch_size=128, eval_every=5, value_scale=100.0,
+        num_tasks_sample=16, num_steps_prior=100, num_steps_posterior=900,
+        embedding_batch_size=128, eval_every=5, value_scale=100.0, lr_final_fraction=0.1,
         policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3, torch_threads=1,
     ),
 }

@@ -29,6 +29,7 @@ def test_paper_values_follow_the_official_configs():
     assert (spr.num_steps_per_eval, spr.max_path_length, spr.num_exp_traj_eval) == (400, 20, 5)
     assert (spr.num_tasks_sample, spr.num_steps_prior, spr.num_steps_posterior) == (10, 100, 900)
     assert spr.embedding_batch_size == 1024 and spr.num_train_steps_per_itr == 1000
+    assert spr.lr_final_fraction == 1.0  # the official learning rates are constant
     # configs/default.py
     cv = get_config("cheetah-vel", "paper")
     assert (cv.net_size, cv.latent_dim, cv.meta_batch, cv.batch_size) == (300, 5, 16, 256)
