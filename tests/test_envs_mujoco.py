@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from pearl_lite.envs import MUJOCO_NAMES, gym_id, make_env, make_vector_env
+from pearl_lite.envs import (
+    MUJOCO_NAMES,
+    gym_id,
+    headless_gl_backend,
+    make_env,
+    make_vector_env,
+)
 
 pytest.importorskip("mujoco")
 
@@ -365,3 +371,34 @@ def test_rgb_array_render_headless() -> None:
     )
     if "RENDER_OK" not in proc.stdout:
         pytest.skip(f"no off-screen GL backend ({env['MUJOCO_GL']}): {proc.stderr[-300:]}")
+
+
+def test_headless_gl_backend_prefers_egl_then_osmesa_then_disable() -> None:
+    def finder(*found: str):
+        return lambda lib: f"lib{lib}.so" if lib in found else None
+
+    assert headless_gl_backend(finder("EGL", "OSMesa")) == "egl"
+    assert headless_gl_backend(finder("OSMesa")) == "osmesa"
+    assert headless_gl_backend(finder()) == "disable"
+
+
+DISABLED_GL_SCRIPT = """
+import os
+from pearl_lite.envs import make_env
+env = make_env("cheetah-vel", n_tasks=2)
+env.reset(seed=0)
+env.step(env.action_space.sample())  # simulation needs no OpenGL
+try:
+    make_env("cheetah-vel", n_tasks=2, render_mode="rgb_array")
+except ValueError as err:
+    assert "libegl1" in str(err), err
+    print("CLEAR_ERROR")
+"""
+
+
+def test_without_gl_mujoco_simulates_and_render_mode_says_what_to_install() -> None:
+    """A headless machine with no libEGL/libOSMesa: MUJOCO_GL=disable, as the module picks."""
+    env = {**os.environ, "MUJOCO_GL": "disable"}
+    proc = subprocess.run([sys.executable, "-c", DISABLED_GL_SCRIPT], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert "CLEAR_ERROR" in proc.stdout, proc.stderr[-2000:]

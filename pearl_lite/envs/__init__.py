@@ -26,8 +26,10 @@ Each environment is also registered with gymnasium as ``pearl_lite/<name>-v0``, 
 
 Rendering MuJoCo tasks without a display: ``make_env(name, render_mode="rgb_array")`` renders
 off-screen through ``MUJOCO_GL``. On Linux without ``DISPLAY``/``WAYLAND_DISPLAY`` this module
-sets ``MUJOCO_GL=egl`` when it is unset (it must be set before ``mujoco`` is first imported);
-EGL needs ``libegl1`` (Mesa), and ``MUJOCO_GL=osmesa`` needs ``libosmesa6``.
+sets ``MUJOCO_GL`` when it is unset (it must be set before ``mujoco`` is first imported; see
+:func:`headless_gl_backend`): ``egl`` where ``libEGL`` is installed (Debian/Ubuntu:
+``libegl1``), else ``osmesa`` where ``libOSMesa`` is (``libosmesa6``), else ``disable``: then
+MuJoCo simulates but cannot render, and asking for a ``render_mode`` says what to install.
 
 =====================  ==========================================  =======  ============
 name                   tasks                                       tasks    train / test
@@ -46,6 +48,7 @@ hopper-rand-params     mass, inertia, damping, friction            50       40 /
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib
 import os
 import sys
@@ -57,13 +60,28 @@ import numpy as np
 
 from pearl_lite.envs.base import MetaEnv, official_split
 
+
+def headless_gl_backend(find_library: Any = ctypes.util.find_library) -> str:
+    """The ``MUJOCO_GL`` value for a Linux machine without a display.
+
+    glfw (MuJoCo's default) needs a window. EGL renders off-screen on a GPU or with Mesa;
+    OSMesa in software. With neither library, ``"disable"``: importing ``mujoco`` with
+    ``MUJOCO_GL=egl`` but no ``libEGL`` fails deep inside PyOpenGL, even for simulation only.
+    """
+    if find_library("EGL"):
+        return "egl"
+    if find_library("OSMesa"):
+        return "osmesa"
+    return "disable"
+
+
 if (
     sys.platform.startswith("linux")
     and "MUJOCO_GL" not in os.environ
     and not os.environ.get("DISPLAY")
     and not os.environ.get("WAYLAND_DISPLAY")
 ):
-    os.environ["MUJOCO_GL"] = "egl"  # headless: glfw (mujoco's default) cannot open a window
+    os.environ["MUJOCO_GL"] = headless_gl_backend()
 
 # suite name -> "module:Class"; modules are imported on first use (MuJoCo only when needed).
 _ENTRY_POINTS: dict[str, str] = {
@@ -111,9 +129,18 @@ def make_env(name: str, n_tasks: int | None = None, seed: int = 0, **kwargs: Any
         **kwargs: passed to the environment class (e.g. ``render_mode="rgb_array"``).
 
     Raises:
-        ValueError: for an unknown name (the message lists the valid names).
+        ValueError: for an unknown name (the message lists the valid names), or a
+            ``render_mode`` for a MuJoCo task where no off-screen GL library was found.
     """
-    return env_class(name)(n_tasks=n_tasks, seed=seed, **kwargs)
+    cls = env_class(name)
+    if (kwargs.get("render_mode") and name not in POINT_ROBOT_NAMES
+            and os.environ.get("MUJOCO_GL", "").lower() in ("disable", "disabled", "off")):
+        raise ValueError(
+            f"render_mode={kwargs['render_mode']!r} needs an off-screen OpenGL library, but "
+            "MUJOCO_GL is 'disable' (no libEGL or libOSMesa was found). Install one "
+            "(Debian/Ubuntu: apt-get install libegl1, or libosmesa6 with MUJOCO_GL=osmesa) "
+            "and start a new Python process.")
+    return cls(n_tasks=n_tasks, seed=seed, **kwargs)
 
 
 def make_vector_env(
@@ -159,6 +186,7 @@ __all__ = [
     "MetaEnv",
     "env_class",
     "gym_id",
+    "headless_gl_backend",
     "make_env",
     "make_vector_env",
     "official_split",
