@@ -4,6 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -22,3 +25,18 @@ def test_preset_timing_rejects_unknown_family():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert "Traceback" not in r.stderr and "mars-rover" in r.stderr
+
+
+def test_pearl_step_runs_and_reports_the_fraction_of_peak():
+    r = subprocess.run([sys.executable, str(BENCH / "pearl_step.py"), "--threads", "1",
+                        "--steps", "1"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "gradient steps/s" in r.stdout and "fraction of peak" in r.stdout, r.stdout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present (see gpu_check.sh)")
+def test_pearl_step_without_a_gpu_says_so():
+    r = subprocess.run([sys.executable, str(BENCH / "pearl_step.py"), "--device", "cuda"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr and "no CUDA device" in r.stderr
