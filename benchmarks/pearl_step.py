@@ -10,6 +10,7 @@ same number of threads, the fraction of that peak one step reaches, and where th
     python benchmarks/pearl_step.py                 # 2 threads (the course's laptop)
     python benchmarks/pearl_step.py --threads 1 --steps 50
     python benchmarks/pearl_step.py --device cuda --steps 100   # a GPU (peak: 8192^3 matmul)
+    python benchmarks/pearl_step.py --set meta_batch=64          # other shapes of the preset
 
 Timings depend on the machine and on whatever else runs on it; the report says how loaded the
 machine was (``os.getloadavg``).
@@ -24,7 +25,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from pearl_lite.config import get_config
+from pearl_lite.config import get_config, parse_overrides
 from pearl_lite.pearl import PEARLAgent, PEARLLearner
 
 OBS, ACT = 20, 6  # cheetah-vel
@@ -73,14 +74,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20, help="timed gradient steps")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override fields of the paper preset, e.g. meta_batch=64")
     args = parser.parse_args()
+    try:
+        cfg = get_config("cheetah-vel", "paper", **parse_overrides(args.set))
+    except ValueError as err:
+        parser.error(f"--set: {err}")
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is available")
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    cfg = get_config("cheetah-vel", "paper")
     agent = PEARLAgent(OBS, ACT, cfg).to(device)
     learner = PEARLLearner(agent, cfg)
     batch, context = make(cfg, gen, device)
