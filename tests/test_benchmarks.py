@@ -40,3 +40,10 @@ def test_pearl_step_without_a_gpu_says_so():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert "Traceback" not in r.stderr and "no CUDA device" in r.stderr
+
+
+def test_pearl_step_rejects_an_unknown_config_key():
+    r = subprocess.run([sys.executable, str(BENCH / "pearl_step.py"), "--set", "mars_rover=1"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr and "mars_rover" in r.stderr
