@@ -11,6 +11,7 @@ same number of threads, the fraction of that peak one step reaches, and where th
     python benchmarks/pearl_step.py --threads 1 --steps 50
     python benchmarks/pearl_step.py --device cuda --steps 100   # a GPU (peak: 8192^3 matmul)
     python benchmarks/pearl_step.py --set meta_batch=64          # other shapes of the preset
+    python benchmarks/pearl_step.py --device cuda --set cuda_graphs=True   # replay a CUDA graph
 
 Timings depend on the machine and on whatever else runs on it; the report says how loaded the
 machine was (``os.getloadavg``).
@@ -94,8 +95,8 @@ def main() -> None:
 
     # ---- the whole step
     t_step = timed(lambda: learner.update(batch, context))
-    with FlopCounterMode(display=False) as fc:
-        learner.update(batch, context)
+    with FlopCounterMode(display=False) as fc:  # eagerly: a graph replay shows no FLOPs
+        learner._update(batch, context)
     flops = fc.get_total_flops()
     peak, peak_size = matmul_peak(device)
 
@@ -130,11 +131,15 @@ def main() -> None:
     print(f"  achieved             {flops / t_step / 1e9:8.1f} GFLOP/s")
     print(f"  float32 matmul peak  {peak / 1e9:8.1f} GFLOP/s ({peak_size}^3 matmul, same device)")
     print(f"  fraction of peak     {flops / t_step / peak:8.1%}")
-    print("  where the time goes (forward + backward):")
+    graphed = cfg.cuda_graphs and device.type == "cuda"
+    print("  where the time goes (forward + backward" +
+          (", each part run eagerly: the graph replays them all in one call):" if graphed
+           else "):"))
     print(f"    encoder                       {1e3 * t_enc:7.1f} ms")
     print(f"    twin Q + target V (excl. enc) {1e3 * (t_critic - t_enc):7.1f} ms")
     print(f"    Adam step (Q + encoder)       {1e3 * t_opt:7.1f} ms")
-    print(f"    policy + V + their Adam, polyak {1e3 * rest:5.1f} ms")
+    if not graphed:  # the rest of the step is the step minus its eager parts
+        print(f"    policy + V + their Adam, polyak {1e3 * rest:5.1f} ms")
 
 
 if __name__ == "__main__":

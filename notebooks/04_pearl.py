@@ -602,9 +602,13 @@ else:
 #
 # ```bash
 # python -m pearl_lite.train sparse-point-robot --preset paper --seed 0 \
-#     --out runs/spr_paper --device cuda
+#     --out runs/spr_paper --device cuda --set cuda_graphs=True
 # python -m pearl_lite.evaluate runs/spr_paper
 # ```
+#
+# On an H100 this takes about 5.7 s per iteration, under an hour for the 500 iterations
+# (`data/gpu_check/`); `cuda_graphs=True` replays each gradient step as one captured CUDA
+# graph (the same step, 2.5 times faster than launching its kernels one by one).
 #
 # The `lite` runs here are the same algorithm at a fraction of the compute; they show the
 # mechanisms, not the paper's final performance.

@@ -24,13 +24,22 @@ Tensor = torch.Tensor
 MIN_FACTOR_VAR = 1e-7
 
 
+def _can_read_values(t: Tensor) -> bool:
+    """False while a CUDA graph is being captured (``PEARLLearner`` with ``cuda_graphs``).
+
+    A value check reads a result back to the host, which a capture forbids; the same checks
+    have run in the eager warm-up steps before the capture.
+    """
+    return not (t.is_cuda and torch.cuda.is_current_stream_capturing())
+
+
 def _check_var(name: str, var: Tensor) -> None:
     if not torch.is_tensor(var):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(var).__name__}")
     if not torch.is_floating_point(var):
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {var.dtype}")
     # One cheap reduction; it turns a NaN deep inside a log into a message that names the cause.
-    if bool((var <= 0).any()) or bool(torch.isnan(var).any()):
+    if _can_read_values(var) and (bool((var <= 0).any()) or bool(torch.isnan(var).any())):
         raise ValueError(
             f"{name} must be strictly positive (a variance, not a std or log-variance); "
             f"got min {var.min().item():.4g}"
@@ -131,7 +140,7 @@ def product_of_gaussians(
     if mu.shape[d] == 0:  # no factors at all: the prior
         shape = mu.shape[:d] + mu.shape[d + 1:]
         return mu.new_zeros(shape), mu.new_ones(shape)
-    if bool(torch.isnan(var).any()) or bool((var < 0).any()):
+    if _can_read_values(var) and (bool(torch.isnan(var).any()) or bool((var < 0).any())):
         raise ValueError("var must be non-negative and not NaN (variances, not log-variances)")
 
     precision = 1.0 / var.clamp(min=MIN_FACTOR_VAR)  # (..., N, D)
@@ -211,7 +220,9 @@ class TanhGaussian:
         self.mean = mean
         self.log_std = log_std
         self.std = log_std.exp()
-        self.normal = torch.distributions.Normal(mean, self.std)
+        # validate_args=False: its value checks would read results back to the host, which a
+        # CUDA-graph capture (PEARLLearner with cuda_graphs) forbids. Shapes are checked above.
+        self.normal = torch.distributions.Normal(mean, self.std, validate_args=False)
 
     def rsample(self) -> tuple[Tensor, Tensor]:
         """Reparameterised sample: ``a = tanh(mean + std * eps)``, eps ~ N(0, I).

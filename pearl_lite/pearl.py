@@ -158,6 +158,14 @@ class PEARLLearner:
                                     else cfg.target_entropy)
         self._vf_params = list(agent.vf.parameters())
         self._target_params = list(agent.target_vf.parameters())
+        self._graph: torch.cuda.CUDAGraph | None = None  # with cfg.cuda_graphs on a GPU
+        self._static: dict[str, Any] = {}
+
+    @property
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The Adam optimisers, with the learning rates they were configured with."""
+        return [self.critic_opt, self.actor_opt] + \
+            ([self.alpha_opt] if self.alpha_opt is not None else [])
 
     def lr_scale(self, iteration: int) -> float:
         """The learning-rate multiplier in iteration ``iteration`` (0-based).
@@ -178,7 +186,10 @@ class PEARLLearner:
             base.append((self.alpha_opt, (cfg.policy_lr,)))
         for opt, lrs in base:
             for group, lr in zip(opt.param_groups, lrs, strict=True):
-                group["lr"] = lr * scale
+                if torch.is_tensor(group["lr"]):  # a captured CUDA graph reads it in place
+                    group["lr"].fill_(lr * scale)
+                else:
+                    group["lr"] = lr * scale
 
     def critic_loss(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
         """The encoder's and critics' loss ``qf_loss + kl_lambda * kl`` of a meta-batch.
@@ -211,7 +222,77 @@ class PEARLLearner:
                 "z_rep": z_rep, "mu": mu, "var": var, "q": q}
 
     def update(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
-        """One PEARL gradient step on a meta-batch of ``T`` tasks.
+        """One PEARL gradient step on a meta-batch of ``T`` tasks (see :meth:`_update`).
+
+        With ``cfg.cuda_graphs`` on a GPU, the step is captured once as a CUDA graph and then
+        replayed: the same kernels on the same memory, launched by one call instead of
+        hundreds (at the paper's sizes the eager step is bound by launch overhead, not by
+        arithmetic; ``benchmarks/pearl_step.py``). Inputs must keep their shapes.
+        """
+        if self.cfg.cuda_graphs and batch["obs"].is_cuda:
+            return self._graph_update(batch, context)
+        return self._update(batch, context)
+
+    def _graph_update(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
+        if self._graph is None:
+            self._capture(batch, context)
+        static_batch, static_context = self._static["batch"], self._static["context"]
+        if set(batch) != set(static_batch) or context.shape != static_context.shape or any(
+                batch[k].shape != v.shape for k, v in static_batch.items()):
+            raise ValueError("cuda_graphs: every step must have the shapes of the first "
+                             f"(context {tuple(static_context.shape)}, batch "
+                             f"{ {k: tuple(v.shape) for k, v in static_batch.items()} })")
+        for k, v in static_batch.items():
+            v.copy_(batch[k])
+        static_context.copy_(context)
+        self._graph.replay()
+        return {k: v.clone() for k, v in self._static["out"].items()}
+
+    def _capture(self, batch: dict[str, Tensor], context: Tensor) -> None:
+        """Record one gradient step into a CUDA graph (PyTorch's whole-network recipe).
+
+        A few eager warm-up steps on a side stream allocate the gradients and Adam's state
+        (allocated inside the capture instead, Adam's zero-initialised moments would be zeroed
+        again at every replay). Their effect on the networks, Adam's moments and the random
+        stream is then undone in place, so that capturing changes nothing but the speed.
+        """
+        agent, device = self.agent, batch["obs"].device
+        self._static = {"batch": {k: v.clone() for k, v in batch.items()},
+                        "context": context.clone()}
+        tensors = list(agent.parameters()) + list(agent.buffers())
+        saved_tensors = [t.detach().clone() for t in tensors]
+        saved_moments = [{p: {k: v.clone() for k, v in st.items() if torch.is_tensor(v)}
+                          for p, st in opt.state.items()} for opt in self.optimizers]
+        saved_rng = torch.cuda.get_rng_state(device)
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._update(self._static["batch"], self._static["context"])
+        torch.cuda.current_stream(device).wait_stream(side)
+        with torch.no_grad():
+            for t, saved in zip(tensors, saved_tensors, strict=True):
+                t.copy_(saved)
+            for opt, saved in zip(self.optimizers, saved_moments, strict=True):
+                for p, st in opt.state.items():  # step counts and moments; never seen: zero
+                    for k, v in st.items():
+                        if not torch.is_tensor(v):
+                            continue
+                        if p in saved:
+                            v.copy_(saved[p][k])
+                        else:
+                            v.zero_()
+        for opt in self.optimizers:
+            for group in opt.param_groups:  # a graph may replay only capturable optimisers,
+                group["capturable"] = True  # whose learning rate is a tensor on the device
+                group["lr"] = torch.tensor(float(group["lr"]), device=device)
+        torch.cuda.set_rng_state(saved_rng, device)
+        self._graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self._graph):
+            self._static["out"] = self._update(self._static["batch"], self._static["context"])
+
+    def _update(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
+        """One PEARL gradient step on a meta-batch of ``T`` tasks, eagerly.
 
         Args:
             batch: the RL batch, tensors ``obs (T, B, o)``, ``act (T, B, a)``, ``rew (T, B)``
@@ -267,13 +348,23 @@ class PEARLLearner:
                 "z_var": var.detach().mean(), "q_mean": q.detach().mean()}
 
     def state_dict(self) -> dict[str, Any]:
-        state = {"critic_opt": self.critic_opt.state_dict(),
-                 "actor_opt": self.actor_opt.state_dict()}
+        def portable(opt: torch.optim.Optimizer) -> dict[str, Any]:
+            # A captured graph's optimisers hold their learning rate as a device tensor and are
+            # "capturable"; saved as plain floats, the checkpoint resumes on any device.
+            state = opt.state_dict()
+            for group in state["param_groups"]:
+                group["lr"] = float(group["lr"])
+                group["capturable"] = False
+            return state
+
+        state = {"critic_opt": portable(self.critic_opt), "actor_opt": portable(self.actor_opt)}
         if self.alpha_opt is not None:
-            state["alpha_opt"] = self.alpha_opt.state_dict()
+            state["alpha_opt"] = portable(self.alpha_opt)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self._graph is not None:
+            raise RuntimeError("load the optimisers' state before the first CUDA-graph step")
         self.critic_opt.load_state_dict(state["critic_opt"])
         self.actor_opt.load_state_dict(state["actor_opt"])
         if self.alpha_opt is not None:
@@ -414,12 +505,15 @@ def config_mismatch(saved: dict[str, Any], cfg: PEARLConfig) -> list[str]:
     """Fields in which a saved config differs from ``cfg``.
 
     ``num_iterations`` may differ (a run can be extended on resume) unless the learning rates
-    decay over the run (``lr_final_fraction < 1``), whose schedule depends on it. A field the
+    decay over the run (``lr_final_fraction < 1``), whose schedule depends on it;
+    ``cuda_graphs`` may always differ. A field the
     saved config lacks (written by an older version) counts as its default.
     """
     now = cfg.to_dict()
     defaults = {f.name: f.default for f in dataclasses.fields(PEARLConfig)}
-    ignored = {"num_iterations"} if cfg.lr_final_fraction == 1.0 else set()
+    ignored = {"cuda_graphs"}  # how fast, not what is computed
+    if cfg.lr_final_fraction == 1.0:
+        ignored.add("num_iterations")
     keys = (set(now) | set(saved)) - ignored
     return sorted(k for k in keys if saved.get(k, defaults.get(k)) != now.get(k))
 

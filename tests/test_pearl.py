@@ -267,3 +267,75 @@ def test_config_mismatch_rules():
     # a field added after the checkpoint was written counts as its default
     old = {k: v for k, v in saved.items() if k != "lr_final_fraction"}
     assert config_mismatch(old, cfg) == []
+
+
+# ---- CUDA graphs (cfg.cuda_graphs): the same step, replayed --------------------------------
+
+def _lockstep(device, steps=12, **kw):
+    """Train a fresh learner on fixed batches, reseeding the device's RNG before each step."""
+    agent, learner, _ = _learner(seed=0, **kw)
+    agent.to(device)
+    gen = torch.Generator().manual_seed(1)
+    batches = [({k: v.to(device) for k, v in _batch(gen).items()},
+                torch.randn(T, N, OBS + ACT + 1, generator=gen).to(device))
+               for _ in range(3)]
+    outs = []
+    for i in range(steps):
+        torch.manual_seed(100 + i)  # seeds the CPU and every CUDA generator
+        batch, context = batches[i % 3]
+        outs.append(torch.stack([v.float() for v in learner.update(batch, context).values()]))
+    return torch.stack(outs).cpu(), {k: v.cpu() for k, v in agent.state_dict().items()}, learner
+
+
+def test_cuda_graphs_flag_changes_nothing_on_the_cpu():
+    eager, eager_state, _ = _lockstep("cpu", auto_entropy=True)
+    flagged, flagged_state, learner = _lockstep("cpu", auto_entropy=True, cuda_graphs=True)
+    assert torch.equal(eager, flagged)
+    assert all(torch.equal(eager_state[k], flagged_state[k]) for k in eager_state)
+    assert learner._graph is None
+
+
+def test_tensor_learning_rates_are_saved_as_floats():
+    _, learner, cfg = _learner(seed=0)
+    for opt in learner.optimizers:  # as after a CUDA-graph capture
+        for group in opt.param_groups:
+            group["lr"] = torch.tensor(float(group["lr"]))
+    learner.set_lr_scale(0.5)
+    assert learner.critic_opt.param_groups[0]["lr"].item() == pytest.approx(0.5 * cfg.qf_lr)
+    state = learner.state_dict()
+    for name in ("critic_opt", "actor_opt"):
+        for group in state[name]["param_groups"]:
+            assert type(group["lr"]) is float and group["capturable"] is False
+    _, fresh, _ = _learner(seed=1)
+    fresh.load_state_dict(state)  # loads into an eager learner
+    assert fresh.actor_opt.param_groups[0]["lr"] == pytest.approx(0.5 * cfg.policy_lr)
+
+
+def test_cuda_graphs_flag_may_differ_on_resume():
+    cfg = _small_cfg()
+    assert config_mismatch(cfg.replace(cuda_graphs=True).to_dict(), cfg) == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_graph_steps_equal_eager_steps_on_the_gpu():
+    """The captured step replays the eager step: same losses and weights, step by step.
+
+    Also checks that the warm-up before the capture left no trace (the first replayed step
+    starts from the initial weights and Adam state) and that a later learning-rate change
+    reaches the graph.
+    """
+    eager, eager_state, eager_learner = _lockstep("cuda", auto_entropy=True)
+    graphed, graphed_state, learner = _lockstep("cuda", auto_entropy=True, cuda_graphs=True)
+    assert learner._graph is not None and eager_learner._graph is None
+    torch.testing.assert_close(graphed, eager, rtol=1e-4, atol=1e-5)
+    for k in eager_state:
+        torch.testing.assert_close(graphed_state[k], eager_state[k], rtol=1e-4, atol=1e-5)
+    # A learning-rate change after the capture must take effect in the replayed step.
+    gen = torch.Generator().manual_seed(2)
+    batch = {k: v.cuda() for k, v in _batch(gen).items()}
+    context = torch.randn(T, N, OBS + ACT + 1, generator=gen).cuda()
+    learner.set_lr_scale(0.0)
+    before = {k: v.clone() for k, v in learner.agent.state_dict().items()}
+    learner.update(batch, context)
+    after = learner.agent.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if "target" not in k)
