@@ -317,6 +317,17 @@ def test_cuda_graphs_flag_may_differ_on_resume():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("kind", ["mean", "recurrent"])
+def test_cuda_graph_steps_equal_eager_steps_for_the_ablation_encoders(kind):
+    eager, eager_state, _ = _lockstep("cuda", encoder_kind=kind)
+    graphed, graphed_state, learner = _lockstep("cuda", encoder_kind=kind, cuda_graphs=True)
+    assert learner._graph is not None
+    torch.testing.assert_close(graphed, eager, rtol=1e-4, atol=1e-5)
+    for k in eager_state:
+        torch.testing.assert_close(graphed_state[k], eager_state[k], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graph_steps_equal_eager_steps_on_the_gpu():
     """The captured step replays the eager step: same losses and weights, step by step.
 
