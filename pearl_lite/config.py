@@ -331,7 +331,10 @@ _LITE: dict[str, dict[str, Any]] = {
 #: steps per iteration (paper: 2000-4000) on the paper's data per iteration, 200 iterations;
 #: cheetah-vel: 0.65 s collection + 8.4 s gradient steps (28 ms each) per iteration and 0.5 s
 #: per meta-test (10 test tasks, every 5 iterations), 31 min projected at load 3; the real run
-#: (data/cheetah_vel_lite/) took 31.6 min and reached -54 (standing still: -331).
+#: (data/cheetah_vel_lite/) took 31.6 min and reached -54 (standing still: -331). Also trained
+#: once: cheetah-dir 789 in 27 min (data/cheetah_dir_lite/); ant-dir did **not** learn in 28 min
+#: (138, below the 199 of standing still: data/ant_dir_lite/), so this budget is too small for
+#: the ant families.
 #: Kept from the paper: the data collected per iteration, reward scale, KL weight, learning
 #: rates, the embedding batch; value networks output in units of the reward scale.
 _LITE_MUJOCO: dict[str, Any] = dict(

@@ -163,7 +163,7 @@ class PEARLLearner:
 
     @property
     def optimizers(self) -> list[torch.optim.Optimizer]:
-        """The Adam optimisers, with the learning rates they were configured with."""
+        """The Adam optimisers: critic (Q + encoder), actor (policy + V), and log alpha."""
         return [self.critic_opt, self.actor_opt] + \
             ([self.alpha_opt] if self.alpha_opt is not None else [])
 
