@@ -1,0 +1,24 @@
+"""scripts/baseline_returns.py: the floor of trivial policies (tiny run, point robot)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "baseline_returns.py"
+
+
+def test_prints_one_row_per_family_with_the_zero_action_return():
+    r = subprocess.run([sys.executable, str(SCRIPT), "point-robot", "--steps", "5"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("| point-robot |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "20"  # the official 20 test goals
+    # Standing still for 5 steps: reward = -distance to the goal each step, so negative.
+    assert float(cells[2]) < 0
+
+
+def test_rejects_an_unknown_family():
+    r = subprocess.run([sys.executable, str(SCRIPT), "mars-rover"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "mars-rover" in r.stderr
