@@ -132,15 +132,7 @@ def make_env(name: str, n_tasks: int | None = None, seed: int = 0, **kwargs: Any
         ValueError: for an unknown name (the message lists the valid names), or a
             ``render_mode`` for a MuJoCo task where no off-screen GL library was found.
     """
-    cls = env_class(name)
-    if (kwargs.get("render_mode") and name not in POINT_ROBOT_NAMES
-            and os.environ.get("MUJOCO_GL", "").lower() in ("disable", "disabled", "off")):
-        raise ValueError(
-            f"render_mode={kwargs['render_mode']!r} needs an off-screen OpenGL library, but "
-            "MUJOCO_GL is 'disable' (no libEGL or libOSMesa was found). Install one "
-            "(Debian/Ubuntu: apt-get install libegl1, or libosmesa6 with MUJOCO_GL=osmesa) "
-            "and start a new Python process.")
-    return cls(n_tasks=n_tasks, seed=seed, **kwargs)
+    return env_class(name)(n_tasks=n_tasks, seed=seed, **kwargs)
 
 
 def make_vector_env(

@@ -22,6 +22,7 @@ humanoid-dir) drops the cost as in the official runs; the observations keep the 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,14 @@ class MujocoMetaEnv(MetaEnv):
     horizon = 200
 
     def _finish_init(self, n_tasks: int | None, seed: int) -> None:
+        if self.render_mode and os.environ.get("MUJOCO_GL", "").lower() in (
+                "disable", "disabled", "off", "false", "0"):
+            # pearl_lite.envs.headless_gl_backend found neither libEGL nor libOSMesa
+            raise ValueError(
+                f"render_mode={self.render_mode!r} needs an off-screen OpenGL library, but "
+                "MUJOCO_GL is 'disable' (no libEGL or libOSMesa was found). Install one "
+                "(Debian/Ubuntu: apt-get install libegl1, or libosmesa6 with MUJOCO_GL=osmesa) "
+                "and start a new Python process.")
         obs_dim = self._get_obs().shape[0]
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
         self._setup_tasks(n_tasks, seed)
