@@ -28,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from pearl_lite.config import get_config, parse_overrides
 from pearl_lite.pearl import PEARLAgent, PEARLLearner
+from pearl_lite.runtime.cuda_graphs import CUDAGraphStep
 
 OBS, ACT = 20, 6  # cheetah-vel
 
@@ -94,9 +95,11 @@ def main() -> None:
     timed = lambda fn: timeit(fn, args.steps, device)  # noqa: E731
 
     # ---- the whole step
-    t_step = timed(lambda: learner.update(batch, context))
+    graphed = cfg.cuda_graphs and device.type == "cuda"
+    step = CUDAGraphStep(learner) if graphed else learner.update
+    t_step = timed(lambda: step(batch, context))
     with FlopCounterMode(display=False) as fc:  # eagerly: a graph replay shows no FLOPs
-        learner._update(batch, context)
+        learner.update(batch, context)
     flops = fc.get_total_flops()
     peak, peak_size = matmul_peak(device)
 
@@ -131,7 +134,6 @@ def main() -> None:
     print(f"  achieved             {flops / t_step / 1e9:8.1f} GFLOP/s")
     print(f"  float32 matmul peak  {peak / 1e9:8.1f} GFLOP/s ({peak_size}^3 matmul, same device)")
     print(f"  fraction of peak     {flops / t_step / peak:8.1%}")
-    graphed = cfg.cuda_graphs and device.type == "cuda"
     print("  where the time goes (forward + backward" +
           (", each part run eagerly: the graph replays them all in one call):" if graphed
            else "):"))

@@ -9,7 +9,8 @@
 For each seed both implementations train in turn (the order alternates from seed to seed, so
 both see similar background load on a shared machine), each with ``torch.set_num_threads`` set
 to the same value. Every ``--eval-every`` steps both are evaluated on the *same* deterministic
-episodes (:func:`pearl_lite.sac.evaluate`, seeds 10000, 10001, ...); evaluation time is left out
+episodes (:func:`pearl_lite.sac.evaluate_policy`, seeds 10000, 10001, ...); evaluation time is
+left out
 of the training time. After training, each implementation's own update loop is timed for
 ``--update-steps`` gradient steps at batch 256 on its filled replay buffer (pure update
 throughput, sampling included).
@@ -42,7 +43,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from pearl_lite.sac import EVAL_SEED, SACConfig, evaluate, train_sac
+from pearl_lite.sac import EVAL_SEED, SACConfig, evaluate_policy, train_sac
 from pearl_lite.utils import atomic_write_bytes, atomic_write_json, seed_everything
 
 
@@ -103,7 +104,7 @@ def run_sb3(env_id: str, cfg: SACConfig, steps: int, eval_every: int, eval_episo
         def _on_step(self) -> bool:
             if self.num_timesteps % eval_every == 0:
                 t = time.perf_counter()
-                rets = evaluate(lambda o: model.predict(o, deterministic=True)[0], eval_env,
+                rets = evaluate_policy(lambda o: model.predict(o, deterministic=True)[0], eval_env,
                                 eval_episodes, seed=EVAL_SEED)
                 self.eval_time += time.perf_counter() - t
                 record["steps"].append(self.num_timesteps)

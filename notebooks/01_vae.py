@@ -50,17 +50,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pearl_lite import checks
-from pearl_lite.data import DATA_DIR, PIXEL_MAX, load_digits
-from pearl_lite.distributions import gaussian_kl
-from pearl_lite.exercises import ex1_vae
-from pearl_lite.plotting import COLORS, use_course_style
-from pearl_lite.utils import budget, seed_everything, smoke_mode
-from pearl_lite.vae import (
+from pearl_lite.course import checks
+from pearl_lite.course.data import DATA_DIR, PIXEL_MAX, load_digits
+from pearl_lite.course.plotting import COLORS, use_course_style
+from pearl_lite.course.vae import (
     VAEConfig,
     binomial_log_lik,
     elbo,
-    evaluate,
+    evaluate_vae,
     gradient_estimator_variance,
     importance_log_likelihood,
     kl_per_dimension,
@@ -69,7 +66,10 @@ from pearl_lite.vae import (
     train_beta_grid,
     train_vae,
 )
-from pearl_lite.widgets_vae import beta_figure, beta_slider, beta_view, tile_images
+from pearl_lite.course.widgets_vae import beta_figure, beta_slider, beta_view, tile_images
+from pearl_lite.distributions import gaussian_kl
+from pearl_lite.exercises import ex1_vae
+from pearl_lite.utils import budget, seed_everything, smoke_mode
 
 use_course_style()
 plt.rcParams["figure.dpi"] = 80
@@ -127,7 +127,7 @@ plt.show()
 # the true posterior, and maximising the ELBO over the encoder closes it while maximising over
 # the decoder raises log p(x).
 #
-# Each term in code (all in `pearl_lite.vae`, one value per image):
+# Each term in code (all in `pearl_lite.course.vae`, one value per image):
 #
 # | term | code |
 # | --- | --- |
@@ -254,7 +254,8 @@ for t, vs, vr in zip(targets, var_score, var_rep, strict=True):
 # %% [markdown]
 # ## Ex 1.3: the per-image ELBO
 #
-# The VAE in `pearl_lite.vae.VAE` has an MLP encoder x → (μ, σ²) (σ² through a softplus, as in
+# The VAE in `pearl_lite.course.vae.VAE` has an MLP encoder x → (μ, σ²) (σ² through a softplus, as
+# in
 # PEARL's encoder) and an MLP decoder z → 64 logits. Write `elbo(model, x, beta=1.0)`: encode,
 # sample z with the reparameterisation trick, decode, score the image with `binomial_log_lik`,
 # compute the KL to N(0, I), and return `ElboTerms(recon_log_lik, kl, elbo)` with
@@ -303,8 +304,8 @@ plt.show()
 
 # %%
 n_importance = budget(1000, 20)
-ev_test = evaluate(model, digits.x_test, n_importance=n_importance)
-ev_train = evaluate(model, digits.x_train)
+ev_test = evaluate_vae(model, digits.x_test, n_importance=n_importance)
+ev_train = evaluate_vae(model, digits.x_train)
 print(f"TEST  ELBO  {ev_test['elbo']:8.2f} nats/image  (reconstruction "
       f"{ev_test['recon_log_lik']:.2f}, KL {ev_test['kl']:.2f})")
 print(f"TEST  log p(x) >= {ev_test['log_px']:8.2f} nats/image  (importance sampling, "
@@ -361,7 +362,7 @@ print(np.round(kl_per_dimension(model, digits.x_test).numpy(), 2))
 cfg2 = VAEConfig(latent_dim=2, n_epochs=budget(400, 10), eval_every=budget(400, 10), seed=0)
 t0 = time.perf_counter()
 model2, _ = train_vae(cfg2, digits)
-ev2 = evaluate(model2, digits.x_test)
+ev2 = evaluate_vae(model2, digits.x_test)
 print(f"2-D model: trained in {time.perf_counter() - t0:.0f} s; test ELBO {ev2['elbo']:.2f} "
       f"(recon {ev2['recon_log_lik']:.2f}, KL {ev2['kl']:.2f})")
 

@@ -46,12 +46,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from pearl_lite import checks
-from pearl_lite.distributions import product_of_gaussians
-from pearl_lite.encoder import ContextEncoder, OnlinePosterior, make_context
-from pearl_lite.exercises import ex2_encoder
-from pearl_lite.plotting import COLORS, use_course_style
-from pearl_lite.toy_tasks import (
+from pearl_lite.course import checks
+from pearl_lite.course.plotting import COLORS, use_course_style
+from pearl_lite.course.toy_tasks import (
     MASS_IN_2SIGMA_2D,
     GoalTasks,
     ToyConfig,
@@ -64,8 +61,11 @@ from pearl_lite.toy_tasks import (
     metrics_by_size,
     train_toy_encoder,
 )
+from pearl_lite.course.widgets_encoder import EncoderExplorer, ellipse_2sigma
+from pearl_lite.distributions import product_of_gaussians
+from pearl_lite.encoder import ContextEncoder, OnlinePosterior, make_context
+from pearl_lite.exercises import ex2_encoder
 from pearl_lite.utils import budget, seed_everything, smoke_mode
-from pearl_lite.widgets_encoder import EncoderExplorer, ellipse_2sigma
 
 use_course_style()
 plt.rcParams["figure.dpi"] = 80

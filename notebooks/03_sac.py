@@ -53,10 +53,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pearl_lite import checks
+from pearl_lite.course import checks
+from pearl_lite.course.plotting import COLORS, plot_mean_std, smooth, use_course_style
 from pearl_lite.distributions import TanhGaussian, tanh_gaussian_log_prob
 from pearl_lite.exercises import ex3_sac
-from pearl_lite.plotting import COLORS, plot_mean_std, smooth, use_course_style
 from pearl_lite.sac import (
     SACConfig,
     policy_loss,
@@ -188,9 +188,10 @@ print(f"Pendulum episode ended after {n_steps} steps: terminated={terminated}, "
 # %% [markdown]
 # ### Ex 3.2: the critic target
 #
-# Implement `soft_q_target(reward, next_q, next_log_prob, terminated, gamma, alpha,
-# truncated=None)`. `next_q` holds both target critics, shape `(2, B)`; `truncated` is passed
-# to you on purpose: decide whether it belongs in the formula.
+# Implement `soft_q_target(reward, next_q, next_log_prob, terminated, gamma, alpha)`. `next_q`
+# holds both target critics, shape `(2, B)`. The replay buffer keeps `truncated` too, but it has
+# no place in the target: only `terminated` ends the future of `s'` (notebook 4's exercise on
+# the critic loss checks that you never bootstrap-mask with `truncated`).
 
 # %%
 checks.run(checks.check_soft_q_target, ex3_sac.soft_q_target)

@@ -57,15 +57,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from pearl_lite import pearl_viz as pv
 from pearl_lite.config import PEARLConfig, get_config
-from pearl_lite.data import DATA_DIR
+from pearl_lite.course import pearl_viz as pv
+from pearl_lite.course.data import DATA_DIR
+from pearl_lite.course.notebook_tools import ROOT, source_markdown
+from pearl_lite.course.plotting import COLORS, use_course_style
 from pearl_lite.envs import make_env
-from pearl_lite.evaluate import load_agent
-from pearl_lite.notebook_tools import ROOT
-from pearl_lite.pearl import MetaTrainer, PEARLLearner, meta_test
-from pearl_lite.plotting import COLORS, use_course_style
-from pearl_lite.train import train
+from pearl_lite.pearl import MetaTrainer, PEARLLearner, meta_test, posterior_sampling
+from pearl_lite.runtime.evaluate import load_agent
+from pearl_lite.runtime.train import train
 from pearl_lite.utils import budget, read_csv, smoke_mode
 
 use_course_style()
@@ -132,28 +132,41 @@ print("smoke mode" if smoke_mode() else "full run", f"(preset {PRESET!r})")
 #     every [eval_every] iterations: meta-test (Algorithm 2) on the test tasks
 # ```
 #
-# In the library this is `MetaTrainer.train_iteration` (`pearl_lite/pearl.py`); the data
-# collection is `MetaTrainer.collect`, the gradient step `PEARLLearner.update`. Here is the
-# iteration:
+# In the library this is `pearl_lite/pearl/meta_train.py`: `MetaTrainer.train_iteration` runs one
+# iteration, whose two halves are one function each. The collection round (each sampled task's
+# encoder buffer emptied, then data from the prior and from the posterior; `MetaTrainer.collect`
+# steps all sampled tasks together in one vector environment):
 
 # %%
-display(pv.source_markdown(MetaTrainer.train_iteration, stop="self.iteration += 1"))
+display(source_markdown(MetaTrainer.collection_round))
+
+# %% [markdown]
+# and the gradient steps, each on a meta-batch of tasks with an RL batch and a context batch:
+
+# %%
+display(source_markdown(MetaTrainer.train_steps))
 
 # %% [markdown]
 # The two samplers are the two buffers: `self.rl_buffer` (all of a task's data) feeds
-# `self.rl_buffer.sample(...)`, and `self._context(...)` draws from `self.enc_buffer`, which
+# `self.rl_buffer.sample(...)`, and `self.context_batch(...)` draws from `self.enc_buffer`, which
 # `self.enc_buffer.clear(...)` empties for every sampled task before it collects anew. Next, the
 # loss whose gradient reaches the encoder. The z sampled from q(z | c) enters the Q networks,
 # so the squared Bellman error is back-propagated *through z into the encoder*; the KL term
 # pulls q(z | c) towards the prior (notebook 2's information bottleneck):
 
 # %%
-learner_fn = getattr(PEARLLearner, "critic_loss", PEARLLearner.update)
-display(pv.source_markdown(learner_fn, start="obs, act, rew = batch"))
+display(source_markdown(PEARLLearner.critic_loss))
 
 # %% [markdown]
-# In `PEARLLearner.update` the policy and value losses then use `z_rep.detach()`: only the
-# critic (and the KL) shape the task representation, as in the paper.
+# The policy and value losses then see `z.detach()`: only the critic (and the KL) shape the task
+# representation, as in the paper. Otherwise they are notebook 3's SAC losses, on `[s, z]`:
+
+# %%
+display(source_markdown(PEARLLearner.actor_value_loss))
+
+# %% [markdown]
+# `PEARLLearner.update` is one gradient step: the critic loss, its optimiser step, then the
+# actor and value losses with the freshly updated critics, and the Polyak step of V-bar.
 #
 # ## 3. Algorithm 2: meta-testing
 #
@@ -171,11 +184,12 @@ display(pv.source_markdown(learner_fn, start="obs, act, rew = batch"))
 #
 # Holding z fixed for a whole trajectory is what makes exploration *temporally extended*: each
 # sample is a hypothesis about the task ("the goal is over there") that the agent acts on
-# consistently, then discards if the rewards say otherwise (Thompson sampling). The library's
-# `meta_test` runs all test tasks at once; its loop:
+# consistently, then discards if the rewards say otherwise (Thompson sampling). In the library
+# (`pearl_lite/pearl/meta_test.py`) one such run over all test tasks at once is
+# `posterior_sampling`; `meta_test` repeats it `num_evals` times and averages:
 
 # %%
-display(pv.source_markdown(meta_test, start="for run in range", stop="agent.train(was_training)"))
+display(source_markdown(posterior_sampling))
 
 # %% [markdown]
 # ## 4. Sparse rewards, as the official code does it
@@ -190,10 +204,10 @@ display(pv.source_markdown(meta_test, start="for run in range", stop="agent.trai
 #
 # The kit does the same by default: the sampler carries the dense reward in `info`, the RL
 # buffer stores it for the critic, and the encoder buffer stores the sparse one
-# (`MetaTrainer._add`):
+# (`MetaTrainer.store`):
 
 # %%
-display(pv.source_markdown(MetaTrainer._add, start="for row, slot"))
+display(source_markdown(MetaTrainer.store))
 
 # %% [markdown]
 # `get_config("sparse-point-robot", ..., sparse_rewards_for_critic=True)` trains the critic
@@ -495,7 +509,7 @@ spec = importlib.util.spec_from_file_location("run_ablations", ROOT / "scripts" 
 run_ablations = importlib.util.module_from_spec(spec)
 sys.modules["run_ablations"] = run_ablations
 spec.loader.exec_module(run_ablations)
-display(pv.source_markdown(run_ablations.AllDataContextTrainer._context))
+display(source_markdown(run_ablations.AllDataContextTrainer.context_batch))
 
 # %% [markdown]
 # The runs are saved in `data/ablations_point_robot/` (one CSV per run, the final adaptation

@@ -1,15 +1,21 @@
 """pearl-lite: a compact, readable PEARL (Rakelly et al., ICML 2019) and the course built on it.
 
-The package layout follows the course:
+The package is in four parts, each importing only the parts below it (a layers contract in
+``pyproject.toml``, checked by the test suite with import-linter):
 
-- ``distributions``: Gaussian KL, product of Gaussians, tanh-Gaussian (notebooks 1-3)
-- ``vae``: the variational auto-encoder of notebook 1
-- ``encoder``: PEARL's context encoders (notebook 2)
-- ``nets``, ``sac``, ``buffers``: soft actor-critic (notebook 3)
-- ``envs``: the meta-RL task distributions (point robots and the MuJoCo suite)
-- ``pearl``, ``config``, ``train``, ``evaluate``: PEARL itself (notebook 4)
-- ``exercises``: the learner's stubs; ``checks``: the checks a notebook cell runs on them
-- ``utils``, ``plotting``, ``widgets``: seeding, devices, logging, figures, sliders
+1. **course** (``pearl_lite.course``): what only the notebooks need: the VAE and its digits,
+   toy tasks, widgets, figures, plotting, exercise checks. Nothing in the library imports it.
+2. **runtime** (``pearl_lite.runtime``): what the paper does not describe: the ``train`` and
+   ``evaluate`` commands, run folders and checkpoints, CUDA-graph replay of the step.
+3. **the algorithm** (``pearl_lite.pearl``, with ``pearl_lite.envs`` and ``pearl_lite.config``):
+   the paper's boxes, one a file: agent, learner (the losses), sampler, Algorithm 1
+   (``meta_train``), Algorithm 2 (``meta_test``); the task distributions; the presets.
+4. **building blocks** (notebooks 1-3): ``distributions`` (Gaussian KL, product of Gaussians,
+   tanh-Gaussian), ``nets``, ``buffers``, ``encoder`` (PEARL's context encoders), ``sac``
+   (soft actor-critic), ``utils`` (seeding, devices, smoke mode, atomic files, CSV logs).
+
+``pearl_lite.exercises`` holds the learner's stubs; ``pearl_lite.train`` and
+``pearl_lite.evaluate`` are the ``python -m`` entry points of the runtime's commands.
 """
 
 __version__ = "0.1.0"

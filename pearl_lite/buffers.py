@@ -30,6 +30,40 @@ def _check_positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def _transitions(obs, act, rew, next_obs, terminated, truncated, obs_dim: int, act_dim: int,
+                 capacity: int) -> dict[str, np.ndarray]:
+    """The arguments of ``add`` as float32 arrays with a leading ``(n,)``, by field name.
+
+    One transition (``obs`` of shape ``(obs_dim,)``, scalars) or a batch (``(N, obs_dim)``,
+    ``(N,)``). A batch larger than ``capacity`` keeps only its newest ``capacity`` rows: the
+    others would be overwritten at once.
+    """
+    obs = np.asarray(obs, dtype=np.float32)
+    if obs.shape[-1:] != (obs_dim,) or obs.ndim > 2:
+        raise ValueError(f"obs must have shape ({obs_dim},) or (N, {obs_dim}), got {obs.shape}")
+    obs = obs.reshape(-1, obs_dim)
+    n = obs.shape[0]
+    values = {
+        "obs": obs,
+        "act": np.asarray(act, dtype=np.float32).reshape(n, act_dim),
+        "rew": np.asarray(rew, dtype=np.float32).reshape(n),
+        "next_obs": np.asarray(next_obs, dtype=np.float32).reshape(n, obs_dim),
+        "terminated": np.asarray(terminated, dtype=np.float32).reshape(n),
+        "truncated": np.asarray(truncated, dtype=np.float32).reshape(n),
+    }
+    return {k: v[-capacity:] for k, v in values.items()}
+
+
+def _ring_write(arrays: dict[str, np.ndarray], pos: int, values: dict[str, np.ndarray]) -> int:
+    """Write ``values`` (``(n, ...)`` each) into ``arrays`` (``(capacity, ...)`` each) at slots
+    ``pos, pos + 1, ...`` modulo the capacity: the wrap-around of a ring buffer. Returns ``n``."""
+    n = len(values["obs"])
+    idx = (pos + np.arange(n)) % len(arrays["obs"])
+    for k, v in values.items():
+        arrays[k][idx] = v
+    return n
+
+
 class ReplayBuffer:
     """A fixed-size ring buffer of transitions, sampled uniformly at random.
 
@@ -77,27 +111,9 @@ class ReplayBuffer:
         ``rew``, ``terminated`` and ``truncated`` are scalars for one transition, shape ``(N,)``
         for a batch. A batch larger than the capacity keeps only its last ``capacity`` rows.
         """
-        obs = np.asarray(obs, dtype=np.float32)
-        if obs.shape[-1:] != (self.obs_dim,) or obs.ndim > 2:
-            raise ValueError(f"obs must have shape ({self.obs_dim},) or (N, {self.obs_dim}), "
-                             f"got {obs.shape}")
-        obs = obs.reshape(-1, self.obs_dim)
-        n = obs.shape[0]
-        act = np.asarray(act, dtype=np.float32).reshape(n, self.act_dim)
-        next_obs = np.asarray(next_obs, dtype=np.float32).reshape(n, self.obs_dim)
-        rew = np.asarray(rew, dtype=np.float32).reshape(n)
-        terminated = np.asarray(terminated, dtype=np.float32).reshape(n)
-        truncated = np.asarray(truncated, dtype=np.float32).reshape(n)
-        if n > self.capacity:  # only the newest `capacity` transitions would survive anyway
-            obs, act, rew, next_obs = obs[-self.capacity:], act[-self.capacity:], \
-                rew[-self.capacity:], next_obs[-self.capacity:]
-            terminated, truncated = terminated[-self.capacity:], truncated[-self.capacity:]
-            n = self.capacity
-        # Slots pos, pos+1, ... modulo capacity: this is the wrap-around.
-        idx = (self.pos + np.arange(n)) % self.capacity
-        self.obs[idx], self.act[idx], self.rew[idx] = obs, act, rew
-        self.next_obs[idx], self.terminated[idx], self.truncated[idx] = next_obs, terminated, \
-            truncated
+        values = _transitions(obs, act, rew, next_obs, terminated, truncated, self.obs_dim,
+                              self.act_dim, self.capacity)
+        n = _ring_write({k: getattr(self, k) for k in FIELDS}, self.pos, values)
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 
@@ -166,22 +182,9 @@ class MultiTaskReplayBuffer:
     def add(self, task: int, obs, act, rew, next_obs, terminated, truncated) -> None:
         """Store one transition or a batch (as :meth:`ReplayBuffer.add`) for ``task``."""
         task = self._check_task(task)
-        obs = np.asarray(obs, dtype=np.float32).reshape(-1, self.obs_dim)
-        n = obs.shape[0]
-        values = {
-            "obs": obs,
-            "act": np.asarray(act, dtype=np.float32).reshape(n, self.act_dim),
-            "rew": np.asarray(rew, dtype=np.float32).reshape(n),
-            "next_obs": np.asarray(next_obs, dtype=np.float32).reshape(n, self.obs_dim),
-            "terminated": np.asarray(terminated, dtype=np.float32).reshape(n),
-            "truncated": np.asarray(truncated, dtype=np.float32).reshape(n),
-        }
-        if n > self.capacity:
-            values = {k: v[-self.capacity:] for k, v in values.items()}
-            n = self.capacity
-        idx = (self.pos[task] + np.arange(n)) % self.capacity
-        for k, v in values.items():
-            self.data[k][task, idx] = v
+        values = _transitions(obs, act, rew, next_obs, terminated, truncated, self.obs_dim,
+                              self.act_dim, self.capacity)
+        n = _ring_write({k: v[task] for k, v in self.data.items()}, int(self.pos[task]), values)
         self.pos[task] = (self.pos[task] + n) % self.capacity
         self.sizes[task] = min(self.sizes[task] + n, self.capacity)
 

@@ -5,12 +5,9 @@ Introduced in notebook 4. ``get_config(env_name, preset)`` returns a :class:`PEA
 - ``paper``: the official code's hyperparameters (github.com/katerakelly/oyster,
   ``configs/default.py`` overridden by ``configs/<env>.json``; field by field below, with the
   source of every value). Meant for a GPU or a long run; runs unchanged.
-- ``lite``: sized for a 2-core laptop CPU. The ``sparse-point-robot`` and ``point-robot`` lite
-  presets were measured on such a machine (see ``data/README.md``). The MuJoCo lite presets are
-  the paper's algorithm with smaller networks, smaller meta-batches and fewer gradient steps on
-  one torch thread; their time per iteration was measured for all seven families with
-  ``benchmarks/preset_timing.py`` (the table is in ``data/README.md``), and one of them was
-  trained: ``cheetah-vel`` (``data/cheetah_vel_lite/``). The other six are timed, not trained.
+- ``lite``: sized for a 2-core laptop CPU: the paper's algorithm with smaller networks, smaller
+  meta-batches and fewer gradient steps, on one torch thread. Their timings and the runs made
+  with them are in ``data/README.md``.
 - ``smoke``: seconds; for tests and for executing notebooks in CI. It checks that everything
   runs, not that anything learns.
 
@@ -24,12 +21,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from pearl_lite.encoder import ENCODER_KINDS
+
 ENV_NAMES: tuple[str, ...] = (
     "point-robot", "sparse-point-robot", "cheetah-vel", "cheetah-dir", "ant-dir", "ant-goal",
     "humanoid-dir", "walker-rand-params", "hopper-rand-params",
 )
 PRESETS: tuple[str, ...] = ("paper", "lite", "smoke")
-ENCODER_KINDS: tuple[str, ...] = ("product", "mean", "recurrent")
 
 
 @dataclass
@@ -298,11 +296,11 @@ _PAPER: dict[str, dict[str, Any]] = {
 # lite: the paper's algorithm, sized for a 2-core CPU
 # ---------------------------------------------------------------------------------------------
 
-#: Changes applied on top of the paper preset. Point robots: measured (data/README.md):
-#: small networks (64 units), 100 gradient steps per iteration, data of 16 tasks collected
-#: per iteration in one vector environment, learning rates 1e-3, one torch thread (faster than
-#: two for nets this small on a shared 2-core CPU), and value networks that output in units of
-#: the reward scale (``value_scale``; the same function class, reached in fewer steps).
+#: Changes applied on top of the paper preset, for a 2-core laptop CPU. Point robots: small
+#: networks, 100 gradient steps per iteration, the data of 16 tasks collected per iteration in
+#: one vector environment, learning rates 1e-3, one torch thread (faster than two for nets this
+#: small), and value networks that output in units of the reward scale (``value_scale``: the
+#: same function class, reached in fewer steps). Measured runs: data/README.md.
 _LITE_COMMON: dict[str, Any] = dict(
     net_size=64, encoder_hidden=(64, 64, 64), meta_batch=16, batch_size=128,
     num_train_steps_per_itr=100, num_evals=1, checkpoint_every=5,
@@ -313,39 +311,27 @@ _LITE: dict[str, dict[str, Any]] = {
         policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3, torch_threads=1,
     ),
     # The paper's 900 posterior-sampling steps per sampled task (collection is cheap here), and
-    # learning rates that fall linearly from 1e-3 to 1e-4 over the 500 iterations: fast early
-    # progress, then a steadier end. Measured on seeds 0-2 against the former 200 steps at a
-    # constant 1e-3 (data/README.md): mean 5-run success over the last five snapshots 0.79,
-    # 0.90, 0.70 against 0.69, 0.69, 0.59.
+    # learning rates that fall linearly from 1e-3 to 1e-4: fast early progress, then a steadier
+    # end (compared with 200 steps at a constant 1e-3 in data/README.md).
     "sparse-point-robot": dict(
         num_tasks_sample=16, num_steps_prior=100, num_steps_posterior=900,
         embedding_batch_size=128, eval_every=5, value_scale=100.0, lr_final_fraction=0.1,
         policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3, torch_threads=1,
     ),
 }
-#: MuJoCo families, measured with ``benchmarks/preset_timing.py`` on the shared 2-core CPU
-#: (table in data/README.md). The former values (nets 128, meta-batch 16 x 256, 250 gradient
-#: steps, 2 torch threads) took 383 s per cheetah-vel iteration at load average 3.6-5.0 (362 s
-#: of it gradient steps: 1.45 s each, two threads fighting other jobs for two cores), 21 h for
-#: 200 iterations. Now: one torch thread, meta-batch 8 x 128 (paper: 16 x 256), 300 gradient
-#: steps per iteration (paper: 2000-4000) on the paper's data per iteration, 200 iterations;
-#: cheetah-vel: 0.65 s collection + 8.4 s gradient steps (28 ms each) per iteration and 0.5 s
-#: per meta-test (10 test tasks, every 5 iterations), 31 min projected at load 3; the real run
-#: (data/cheetah_vel_lite/) took 31.6 min and reached -54 (standing still: -331). Also trained
-#: once: cheetah-dir 789 in 27 min (data/cheetah_dir_lite/); ant-dir did **not** learn in 28 min
-#: (138, below the 199 of standing still: data/ant_dir_lite/), so this budget is too small for
-#: the ant families.
-#: Kept from the paper: the data collected per iteration, reward scale, KL weight, learning
-#: rates, the embedding batch; value networks output in units of the reward scale.
+#: MuJoCo families: the paper's data per iteration, reward scale, KL weight, learning rates and
+#: embedding batch, with smaller networks (3 x 128), meta-batches of 8 x 128 (paper: 16 x 256),
+#: 300 gradient steps per iteration (paper: 2,000-4,000), 200 iterations and one torch thread
+#: (two threads fought other jobs for the two cores). Timings and results: data/README.md
+#: (``benchmarks/preset_timing.py``, the ``*_lite`` runs).
 _LITE_MUJOCO: dict[str, Any] = dict(
     value_scale=5.0, net_size=128, encoder_hidden=(128, 128, 128), meta_batch=8,
     batch_size=128, num_train_steps_per_itr=300, num_iterations=200, num_initial_steps=1000,
     eval_every=5, n_eval_tasks=10, checkpoint_every=10, torch_threads=1,
 )
 #: Per-family changes on top of ``_LITE_MUJOCO``: the two-task families keep the paper's
-#: meta-batch of 4. ant-goal (observation 107) and humanoid-dir (348) took 14.3 and 21.2 s per
-#: iteration with 300 gradient steps (40 and 58 ms each; projected 48 and 72 min), so they take
-#: fewer gradient steps per iteration to stay within about 45 min.
+#: meta-batch of 4; ant-goal (observation 107) and humanoid-dir (348) take fewer gradient steps
+#: per iteration, which cost them 1.4 and 2.1 times as much, to fit about 45 minutes.
 _LITE_MUJOCO_FAMILY: dict[str, dict[str, Any]] = {
     "cheetah-dir": dict(meta_batch=4),
     "ant-dir": dict(meta_batch=4),

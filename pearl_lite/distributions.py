@@ -6,7 +6,7 @@
   permutation-invariant posterior over the task variable z (notebook 2).
 - :class:`TanhGaussian`: the squashed Gaussian policy of soft actor-critic (notebook 3).
 
-Convention (see DESIGN.md): batch dimensions first, the event dimension last, and *variances*
+Convention: batch dimensions first, the event dimension last, and *variances*
 unless a name says ``std`` or ``log_std``.
 """
 
@@ -24,13 +24,22 @@ Tensor = torch.Tensor
 MIN_FACTOR_VAR = 1e-7
 
 
-def _can_read_values(t: Tensor) -> bool:
-    """False while a CUDA graph is being captured (``PEARLLearner`` with ``cuda_graphs``).
+#: Whether the functions of this module check their inputs' values (positive variances, no NaN).
+#: Each check is one cheap reduction that turns a NaN deep inside a log into a message naming
+#: its cause; it also reads a result back to the host, which some callers must avoid.
+_VALIDATE_VALUES = True
 
-    A value check reads a result back to the host, which a capture forbids; the same checks
-    have run in the eager warm-up steps before the capture.
+
+def set_validate_values(value: bool) -> bool:
+    """Switch the value checks of this module on (the default) or off; returns the old setting.
+
+    Like ``torch.distributions.Distribution.set_default_validate_args``. Shape and type checks
+    stay on. ``pearl_lite.runtime.cuda_graphs`` switches the value checks off while it records a
+    CUDA graph (a capture may not read values back), after they ran in its eager warm-up steps.
     """
-    return not (t.is_cuda and torch.cuda.is_current_stream_capturing())
+    global _VALIDATE_VALUES
+    old, _VALIDATE_VALUES = _VALIDATE_VALUES, bool(value)
+    return old
 
 
 def _check_var(name: str, var: Tensor) -> None:
@@ -38,8 +47,7 @@ def _check_var(name: str, var: Tensor) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(var).__name__}")
     if not torch.is_floating_point(var):
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {var.dtype}")
-    # One cheap reduction; it turns a NaN deep inside a log into a message that names the cause.
-    if _can_read_values(var) and (bool((var <= 0).any()) or bool(torch.isnan(var).any())):
+    if _VALIDATE_VALUES and (bool((var <= 0).any()) or bool(torch.isnan(var).any())):
         raise ValueError(
             f"{name} must be strictly positive (a variance, not a std or log-variance); "
             f"got min {var.min().item():.4g}"
@@ -78,14 +86,18 @@ def gaussian_kl(
         ValueError: a variance that is not strictly positive, or shapes that do not broadcast.
     """
     _check_var("var_q", var_q)
+    if mu_q.dim() == 0:
+        raise ValueError("gaussian_kl needs an event dimension: mu_q has shape ()")
+    if mu_p is None and var_p is None:
+        # The unit Gaussian prior (the VAE's and PEARL's): log 1 = 0 and the division by 1 drop.
+        _check_broadcast(mu_q=mu_q, var_q=var_q)
+        return 0.5 * (var_q + mu_q**2 - 1.0 - torch.log(var_q)).sum(dim=-1)
     if mu_p is None:
         mu_p = torch.zeros_like(mu_q)
     if var_p is None:
         var_p = torch.ones_like(var_q)
     _check_var("var_p", var_p)
     _check_broadcast(mu_q=mu_q, var_q=var_q, mu_p=mu_p, var_p=var_p)
-    if mu_q.dim() == 0:
-        raise ValueError("gaussian_kl needs an event dimension: mu_q has shape ()")
     kl = torch.log(var_p) - torch.log(var_q) + (var_q + (mu_q - mu_p) ** 2) / var_p - 1.0
     return 0.5 * kl.sum(dim=-1)
 
@@ -140,7 +152,7 @@ def product_of_gaussians(
     if mu.shape[d] == 0:  # no factors at all: the prior
         shape = mu.shape[:d] + mu.shape[d + 1:]
         return mu.new_zeros(shape), mu.new_ones(shape)
-    if _can_read_values(var) and (bool(torch.isnan(var).any()) or bool((var < 0).any())):
+    if _VALIDATE_VALUES and (bool(torch.isnan(var).any()) or bool((var < 0).any())):
         raise ValueError("var must be non-negative and not NaN (variances, not log-variances)")
 
     precision = 1.0 / var.clamp(min=MIN_FACTOR_VAR)  # (..., N, D)
@@ -220,8 +232,8 @@ class TanhGaussian:
         self.mean = mean
         self.log_std = log_std
         self.std = log_std.exp()
-        # validate_args=False: its value checks would read results back to the host, which a
-        # CUDA-graph capture (PEARLLearner with cuda_graphs) forbids. Shapes are checked above.
+        # validate_args=False: torch's value checks would read results back to the host at every
+        # step (and a CUDA-graph capture forbids that). Shapes are checked above.
         self.normal = torch.distributions.Normal(mean, self.std, validate_args=False)
 
     def rsample(self) -> tuple[Tensor, Tensor]:

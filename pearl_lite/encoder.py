@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pearl_lite.distributions import MIN_FACTOR_VAR, product_of_gaussians
+from pearl_lite.distributions import MIN_FACTOR_VAR, gaussian_kl, product_of_gaussians
 from pearl_lite.nets import MLP
 
 Tensor = torch.Tensor
@@ -103,7 +103,7 @@ def kl_bottleneck(mu: Tensor, var: Tensor) -> Tensor:
     if mu.shape != var.shape:
         raise ValueError(f"mu and var must have the same shape, got {tuple(mu.shape)} and "
                          f"{tuple(var.shape)}")
-    return 0.5 * (var + mu**2 - 1.0 - torch.log(var)).sum(dim=-1)
+    return gaussian_kl(mu, var)  # notebook 1's KL, with its default unit Gaussian prior
 
 
 class ContextEncoder(nn.Module):

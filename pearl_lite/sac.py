@@ -125,7 +125,6 @@ def soft_q_target(
     terminated: Tensor,
     gamma: float,
     alpha: float | Tensor,
-    truncated: Tensor | None = None,
 ) -> Tensor:
     r"""The soft Bellman target for the critics (Ex 3.2).
 
@@ -142,9 +141,9 @@ def soft_q_target(
         terminated: ``(B,)``, 1.0 where ``s'`` is terminal (the MDP ended).
         gamma: discount.
         alpha: entropy temperature (a float or a 0-d tensor).
-        truncated: ``(B,)``, 1.0 where a time limit cut the episode at ``s'``. Accepted so the
-            whole batch can be passed, and deliberately *unused*: after a truncation ``s'`` still
-            has a future, so the target bootstraps through it. Only ``terminated`` masks.
+
+    There is no ``truncated`` argument: after a time-limit truncation ``s'`` still has a
+    future, so the target bootstraps through it. Only ``terminated`` masks.
 
     Returns:
         the target ``y``, shape ``(B,)``; call it under ``torch.no_grad()`` (no gradient should
@@ -153,7 +152,6 @@ def soft_q_target(
     if next_q.dim() != reward.dim() + 1:
         raise ValueError(f"next_q must have shape (K, *reward.shape) = (K, "
                          f"{', '.join(map(str, reward.shape))}); got {tuple(next_q.shape)}")
-    del truncated  # bootstrapping continues through a time limit
     min_next_q = next_q.min(dim=0).values  # clipped double-Q: the pessimistic twin
     soft_next_value = min_next_q - alpha * next_log_prob  # V(s') = E[Q - alpha log pi]
     return bellman_target(reward, soft_next_value, terminated, gamma)
@@ -344,7 +342,7 @@ class SAC:
                 next_action, next_log_prob = self.actor(next_obs).sample()  # a' ~ pi(.|s')
                 next_q = self.critic_target(next_obs, next_action)  # (2, B)
                 target_q = soft_q_target(rew, next_q, next_log_prob, terminated, cfg.gamma,
-                                         alpha, truncated=batch.get("truncated"))
+                                         alpha)
         q = self.critic(obs, act)  # (2, B)
         # 0.5 * sum over the twins of the MSE, as Stable-Baselines3 writes it.
         loss_q = 0.5 * ((q - target_q) ** 2).mean(dim=1).sum()
@@ -426,7 +424,7 @@ def to_env_action(action: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.n
     return low + 0.5 * (action + 1.0) * (high - low)
 
 
-def evaluate(
+def evaluate_policy(
     policy: Callable[[np.ndarray], np.ndarray], env: gym.Env, n_episodes: int, seed: int
 ) -> list[float]:
     """Returns of ``n_episodes`` episodes of ``policy`` (obs -> env action), seeds seed, seed+1...
@@ -570,8 +568,9 @@ def train_sac(
 
         if eval_every and step % eval_every == 0:
             t_eval = time.perf_counter()
-            rets = evaluate(lambda o: to_env_action(agent.act(o, deterministic=True), low, high),
-                            eval_env, eval_episodes, seed=EVAL_SEED)
+            rets = evaluate_policy(
+                lambda o: to_env_action(agent.act(o, deterministic=True), low, high),
+                eval_env, eval_episodes, seed=EVAL_SEED)
             eval_time += time.perf_counter() - t_eval
             row = {"step": step, "eval_return": float(np.mean(rets)),
                    "eval_std": float(np.std(rets)), "n_updates": agent.n_updates,

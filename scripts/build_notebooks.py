@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pearl_lite.notebook_tools import execute, notebook_sources, write_ipynb
+from pearl_lite.course.notebook_tools import execute, notebook_sources, write_ipynb
 
 
 def main() -> None:

@@ -76,7 +76,7 @@ class AllDataContextTrainer(MetaTrainer):
                              "buffer into the context of a sparse task; use a dense task")
         super().__init__(cfg, seed=seed, device=device)
 
-    def _context(self, slots: np.ndarray, n: int | None = None) -> Tensor:
+    def context_batch(self, slots: np.ndarray, n: int | None = None) -> Tensor:
         b = self.rl_buffer.sample(slots, n or self.cfg.embedding_batch_size)
         return self.agent.context(b["obs"], b["act"], b["rew"], b["next_obs"])
 

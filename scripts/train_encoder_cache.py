@@ -3,10 +3,12 @@
     python scripts/train_encoder_cache.py                              # data/encoder_toy_cache.pt
     python scripts/train_encoder_cache.py --out /tmp/cache.pt --gradient-steps 50   # a quick try
 
-Trains the product-of-Gaussians encoder at each beta of ``pearl_lite.toy_tasks.CACHE_BETAS`` and
+Trains the product-of-Gaussians encoder at each beta of
+``pearl_lite.course.toy_tasks.CACHE_BETAS`` and
 the mean-pooling and recurrent encoders at beta = 1, on the goal-velocity toy tasks
-(``pearl_lite.toy_tasks``), and writes their weights, configs and training curves with
-``pearl_lite.toy_tasks.build_cache``. Record the command in data/README.md when you change it.
+(``pearl_lite.course.toy_tasks``), and writes their weights, configs and training curves with
+``pearl_lite.course.toy_tasks.build_cache``. Record the command in data/README.md when you
+change it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from pearl_lite.toy_tasks import build_cache, cache_configs
+from pearl_lite.course.toy_tasks import build_cache, cache_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,8 +3,9 @@
     python scripts/train_vae_grid.py                      # writes data/vae_beta_grid.pt
     python scripts/train_vae_grid.py --out runs/grid.pt --epochs 20   # a quick trial elsewhere
 
-Each model is a :class:`pearl_lite.vae.VAE` trained by :func:`pearl_lite.vae.train_vae` with the
-default :class:`~pearl_lite.vae.VAEConfig` except its beta (same seed for every beta).
+Each model is a :class:`pearl_lite.course.vae.VAE` trained by
+:func:`pearl_lite.course.vae.train_vae` with the
+default :class:`~pearl_lite.course.vae.VAEConfig` except its beta (same seed for every beta).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from pearl_lite.data import load_digits
-from pearl_lite.vae import BETA_GRID_PATH, VAEConfig, save_beta_grid, train_beta_grid
+from pearl_lite.course.data import load_digits
+from pearl_lite.course.vae import BETA_GRID_PATH, VAEConfig, save_beta_grid, train_beta_grid
 
 #: The betas of the shipped grid, log-spaced around the true ELBO's beta = 1.
 BETAS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

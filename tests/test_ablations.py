@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from pearl_lite.notebook_tools import ROOT
-from pearl_lite.pearl_viz import load_ablation_results
+from pearl_lite.course.notebook_tools import ROOT
+from pearl_lite.course.pearl_viz import load_ablation_results
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_all_data_context_comes_from_the_rl_buffer(ra):
 
     trainer.enc_buffer.sample = forbidden
     slots = np.array([0, 1])
-    ctx = trainer._context(slots)
+    ctx = trainer.context_batch(slots)
     assert ctx.shape == (2, cfg.embedding_batch_size, 2 + 2 + 1)
     # Every context transition is one of the task's RL-buffer transitions.
     n = int(trainer.rl_buffer.sizes[0])

@@ -20,7 +20,6 @@ from pearl_lite.envs import (
     make_vector_env,
     official_split,
     register_envs,
-    scale_action,
 )
 from pearl_lite.envs.point_robot import point_robot_reward
 
@@ -72,12 +71,6 @@ def test_official_split() -> None:
     assert official_split(2, 2, 2, 2) == ([0, 1], [0, 1])
     train, test = official_split(10, 100, 80, 20)
     assert train == list(range(8)) and test == [8, 9]
-
-
-def test_scale_action() -> None:
-    low, high = np.array([-0.1, -0.4]), np.array([0.1, 0.4])
-    np.testing.assert_allclose(scale_action(np.array([-1.0, 1.0]), low, high), [-0.1, 0.4])
-    np.testing.assert_allclose(scale_action(np.zeros(2), low, high), [0.0, 0.0])
 
 
 # ----------------------------------------------------------------------------------- point robots

@@ -7,7 +7,7 @@ import inspect
 import pytest
 import torch
 
-from pearl_lite import checks
+from pearl_lite.course import checks
 from pearl_lite.distributions import gaussian_kl
 from pearl_lite.exercises import exercise_modules, load, reference, stub
 

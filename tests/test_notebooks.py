@@ -2,7 +2,7 @@
 
 import pytest
 
-from pearl_lite.notebook_tools import cell_sources, execute, notebook_sources, read_source
+from pearl_lite.course.notebook_tools import cell_sources, execute, notebook_sources, read_source
 
 NOTEBOOKS = notebook_sources()
 

@@ -6,8 +6,8 @@ import torch
 
 from pearl_lite.config import get_config
 from pearl_lite.envs import make_vector_env
-from pearl_lite.pearl import MetaTrainer, PEARLAgent, PEARLLearner, config_mismatch, meta_test
-from pearl_lite.sampler import rollout
+from pearl_lite.pearl import MetaTrainer, PEARLAgent, PEARLLearner, meta_test
+from pearl_lite.pearl.sampler import rollout
 
 OBS, ACT, LATENT, T, B, N = 3, 2, 4, 5, 7, 6
 
@@ -125,7 +125,7 @@ def test_dense_reward_for_critic_sparse_reward_in_context(sparse_trainer):
         sparse = np.where(dist <= 0.2, 1 - dist, 0.0)
         np.testing.assert_allclose(tr.enc_buffer.data["rew"][slot, :m], sparse, atol=1e-5)
     # the context tensor's reward column (after obs and act) comes from the encoder buffer
-    ctx = tr._context(np.arange(len(tr.train_tasks)), 50)
+    ctx = tr.context_batch(np.arange(len(tr.train_tasks)), 50)
     r = ctx[..., OBS - 1 + 2].numpy()  # obs 2 + act 2 -> reward at index 4
     assert ((r == 0) | ((r >= 0.8 - 1e-6) & (r <= 1))).all()
 
@@ -196,14 +196,14 @@ def test_same_seed_same_first_100_updates():
         cfg = get_config("point-robot", "smoke", num_train_steps_per_itr=100, num_iterations=1)
         tr = MetaTrainer(cfg, seed=3)
         losses = []
-        orig = tr.learner.update
+        orig = tr.gradient_step
 
         def spy(batch, context):
             out = orig(batch, context)
             losses.append(torch.stack([out["qf_loss"], out["vf_loss"], out["policy_loss"]]))
             return out
 
-        tr.learner.update = spy
+        tr.gradient_step = spy
         tr.train_iteration()
         return torch.stack(losses), tr.agent.state_dict()
 
@@ -254,99 +254,3 @@ def test_learning_rates_decay_linearly_to_the_final_fraction():
     assert [const.learner.lr_scale(i) for i in range(3)] == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="lr_final_fraction must be in"):
         get_config("point-robot", "smoke", lr_final_fraction=0.0)
-
-
-def test_config_mismatch_rules():
-    cfg = get_config("point-robot", "smoke")
-    saved = cfg.to_dict()
-    assert config_mismatch(saved, cfg.replace(num_iterations=9)) == []  # a run may be extended
-    assert config_mismatch(saved, cfg.replace(kl_lambda=0.5)) == ["kl_lambda"]
-    # ... but not when the learning-rate schedule depends on the length of the run
-    decay = cfg.replace(lr_final_fraction=0.5)
-    assert config_mismatch(decay.to_dict(), decay.replace(num_iterations=9)) == ["num_iterations"]
-    # a field added after the checkpoint was written counts as its default
-    old = {k: v for k, v in saved.items() if k != "lr_final_fraction"}
-    assert config_mismatch(old, cfg) == []
-
-
-# ---- CUDA graphs (cfg.cuda_graphs): the same step, replayed --------------------------------
-
-def _lockstep(device, steps=12, **kw):
-    """Train a fresh learner on fixed batches, reseeding the device's RNG before each step."""
-    agent, learner, _ = _learner(seed=0, **kw)
-    agent.to(device)
-    gen = torch.Generator().manual_seed(1)
-    batches = [({k: v.to(device) for k, v in _batch(gen).items()},
-                torch.randn(T, N, OBS + ACT + 1, generator=gen).to(device))
-               for _ in range(3)]
-    outs = []
-    for i in range(steps):
-        torch.manual_seed(100 + i)  # seeds the CPU and every CUDA generator
-        batch, context = batches[i % 3]
-        outs.append(torch.stack([v.float() for v in learner.update(batch, context).values()]))
-    return torch.stack(outs).cpu(), {k: v.cpu() for k, v in agent.state_dict().items()}, learner
-
-
-def test_cuda_graphs_flag_changes_nothing_on_the_cpu():
-    eager, eager_state, _ = _lockstep("cpu", auto_entropy=True)
-    flagged, flagged_state, learner = _lockstep("cpu", auto_entropy=True, cuda_graphs=True)
-    assert torch.equal(eager, flagged)
-    assert all(torch.equal(eager_state[k], flagged_state[k]) for k in eager_state)
-    assert learner._graph is None
-
-
-def test_tensor_learning_rates_are_saved_as_floats():
-    _, learner, cfg = _learner(seed=0)
-    for opt in learner.optimizers:  # as after a CUDA-graph capture
-        for group in opt.param_groups:
-            group["lr"] = torch.tensor(float(group["lr"]))
-    learner.set_lr_scale(0.5)
-    assert learner.critic_opt.param_groups[0]["lr"].item() == pytest.approx(0.5 * cfg.qf_lr)
-    state = learner.state_dict()
-    for name in ("critic_opt", "actor_opt"):
-        for group in state[name]["param_groups"]:
-            assert type(group["lr"]) is float and group["capturable"] is False
-    _, fresh, _ = _learner(seed=1)
-    fresh.load_state_dict(state)  # loads into an eager learner
-    assert fresh.actor_opt.param_groups[0]["lr"] == pytest.approx(0.5 * cfg.policy_lr)
-
-
-def test_cuda_graphs_flag_may_differ_on_resume():
-    cfg = _small_cfg()
-    assert config_mismatch(cfg.replace(cuda_graphs=True).to_dict(), cfg) == []
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("kind", ["mean", "recurrent"])
-def test_cuda_graph_steps_equal_eager_steps_for_the_ablation_encoders(kind):
-    eager, eager_state, _ = _lockstep("cuda", encoder_kind=kind)
-    graphed, graphed_state, learner = _lockstep("cuda", encoder_kind=kind, cuda_graphs=True)
-    assert learner._graph is not None
-    torch.testing.assert_close(graphed, eager, rtol=1e-4, atol=1e-5)
-    for k in eager_state:
-        torch.testing.assert_close(graphed_state[k], eager_state[k], rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_graph_steps_equal_eager_steps_on_the_gpu():
-    """The captured step replays the eager step: same losses and weights, step by step.
-
-    Also checks that the warm-up before the capture left no trace (the first replayed step
-    starts from the initial weights and Adam state) and that a later learning-rate change
-    reaches the graph.
-    """
-    eager, eager_state, eager_learner = _lockstep("cuda", auto_entropy=True)
-    graphed, graphed_state, learner = _lockstep("cuda", auto_entropy=True, cuda_graphs=True)
-    assert learner._graph is not None and eager_learner._graph is None
-    torch.testing.assert_close(graphed, eager, rtol=1e-4, atol=1e-5)
-    for k in eager_state:
-        torch.testing.assert_close(graphed_state[k], eager_state[k], rtol=1e-4, atol=1e-5)
-    # A learning-rate change after the capture must take effect in the replayed step.
-    gen = torch.Generator().manual_seed(2)
-    batch = {k: v.cuda() for k, v in _batch(gen).items()}
-    context = torch.randn(T, N, OBS + ACT + 1, generator=gen).cuda()
-    learner.set_lr_scale(0.0)
-    before = {k: v.clone() for k, v in learner.agent.state_dict().items()}
-    learner.update(batch, context)
-    after = learner.agent.state_dict()
-    assert all(torch.equal(before[k], after[k]) for k in before if "target" not in k)

@@ -1,4 +1,4 @@
-"""pearl_lite.pearl_viz on small synthetic inputs: figures draw, shapes are checked."""
+"""pearl_lite.course.pearl_viz on small synthetic inputs: figures draw, shapes are checked."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from pearl_lite import pearl_viz as pv  # noqa: E402
-from pearl_lite.sampler import Paths  # noqa: E402
+from pearl_lite.course import pearl_viz as pv  # noqa: E402
+from pearl_lite.pearl.sampler import Paths  # noqa: E402
 from pearl_lite.utils import CSVLogger  # noqa: E402
 
 
@@ -164,9 +164,11 @@ def test_load_and_plot_ablations(tmp_path):
     plt.close(fig)
 
 
-def test_source_markdown_slices_lines():
-    md = pv.source_markdown(pv.success_within, start="r = ", stop="return")
-    assert "```python" in md.data and "r = _as_task_by_traj" in md.data
-    assert "np.logical_or" not in md.data
-    with pytest.raises(ValueError, match="not found"):
-        pv.source_markdown(pv.success_within, start="no such line")
+def test_source_markdown_shows_the_whole_function():
+    from pearl_lite.course.notebook_tools import source_markdown
+    from pearl_lite.pearl import PEARLLearner
+
+    md = source_markdown(PEARLLearner.critic_loss).data
+    assert md.startswith("`pearl_lite/pearl/learner.py`, `PEARLLearner.critic_loss`:")
+    assert "def critic_loss(self" in md and md.rstrip().endswith("```")
+    assert '"z_rep": z_rep' in md  # the last line of the function is there

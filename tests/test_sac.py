@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from pearl_lite import checks
 from pearl_lite.buffers import ReplayBuffer
+from pearl_lite.course import checks
 from pearl_lite.nets import polyak_update
 from pearl_lite.sac import (
     SAC,
@@ -42,11 +42,10 @@ def test_soft_q_target_by_hand():
     next_q = torch.tensor([[4.0, 1.0, 10.0], [2.0, 3.0, 12.0]])  # min: 2, 1, 10
     next_log_prob = torch.tensor([-1.0, 2.0, 0.0])
     terminated = torch.tensor([0.0, 0.0, 1.0])
-    truncated = torch.tensor([1.0, 0.0, 0.0])
     # alpha = 0.5: soft values 2.5, 0.0, 10; gamma = 0.9 -> 1 + 2.25, 2 + 0, -1 (terminal)
-    out = soft_q_target(reward, next_q, next_log_prob, terminated, 0.9, 0.5, truncated=truncated)
+    out = soft_q_target(reward, next_q, next_log_prob, terminated, 0.9, 0.5)
     assert torch.allclose(out, torch.tensor([3.25, 2.0, -1.0]))
-    # Truncation never changes the target; alpha may be a tensor.
+    # alpha may be a tensor.
     out2 = soft_q_target(reward, next_q, next_log_prob, terminated, 0.9, torch.tensor(0.5))
     assert torch.equal(out, out2)
     with pytest.raises(ValueError, match="next_q must have shape"):
@@ -73,20 +72,17 @@ def test_policy_and_temperature_losses_by_hand():
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    (lambda r, q, lp, term, g, a, truncated=None:
-     bellman_target(r, q.min(0).values - a * lp, torch.maximum(term, truncated), g),
-     "done = terminated or truncated"),
-    (lambda r, q, lp, term, g, a, truncated=None:
-     bellman_target(r, q.min(0).values - a * lp, truncated, g), "not truncated"),
-    (lambda r, q, lp, term, g, a, truncated=None: bellman_target(r, q[0] - a * lp, term, g),
+    (lambda r, q, lp, term, g, a: bellman_target(r, q.min(0).values - a * lp, 1 - term, g),
+     "inverted"),
+    (lambda r, q, lp, term, g, a: bellman_target(r, q[0] - a * lp, term, g),
      "minimum of the two"),
-    (lambda r, q, lp, term, g, a, truncated=None: bellman_target(r, q.min(0).values, term, g),
+    (lambda r, q, lp, term, g, a: bellman_target(r, q.min(0).values, term, g),
      "entropy term is missing"),
-    (lambda r, q, lp, term, g, a, truncated=None:
+    (lambda r, q, lp, term, g, a:
      bellman_target(r, q.min(0).values + a * lp, term, g), "wrong sign"),
-    (lambda r, q, lp, term, g, a, truncated=None: r + g * (q.min(0).values - a * lp),
+    (lambda r, q, lp, term, g, a: r + g * (q.min(0).values - a * lp),
      r"no \(1 - terminated\) mask"),
-    (lambda r, q, lp, term, g, a, truncated=None: bellman_target(r, q - a * lp, term, g),
+    (lambda r, q, lp, term, g, a: bellman_target(r, q - a * lp, term, g),
      "minimum over the twin"),
 ])
 def test_soft_q_target_check_catches_classic_mistakes(wrong, hint):

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pearl_lite import checks
+from pearl_lite.course import checks
 from pearl_lite.distributions import TanhGaussian, tanh_gaussian_log_prob
 from pearl_lite.sac import LOG_STD_MAX, LOG_STD_MIN, TanhGaussianPolicy
 

@@ -1,12 +1,11 @@
-"""pearl_lite.toy_tasks: the goal-velocity toy tasks, the exact posterior, training, the cache."""
+"""pearl_lite.course.toy_tasks: goal-velocity toy tasks, exact posterior, training, cache."""
 
 import math
 
 import pytest
 import torch
 
-from pearl_lite.encoder import ContextEncoder
-from pearl_lite.toy_tasks import (
+from pearl_lite.course.toy_tasks import (
     MASS_IN_2SIGMA_2D,
     GoalTasks,
     ToyConfig,
@@ -22,6 +21,7 @@ from pearl_lite.toy_tasks import (
     posterior_for_size,
     train_toy_encoder,
 )
+from pearl_lite.encoder import ContextEncoder
 
 TASKS = GoalTasks()
 
@@ -136,7 +136,7 @@ def test_shipped_cache_matches_its_recorded_command():
     """data/encoder_toy_cache.pt was made by `python scripts/train_encoder_cache.py` (defaults)."""
     from pathlib import Path
 
-    from pearl_lite.toy_tasks import cache_configs
+    from pearl_lite.course.toy_tasks import cache_configs
 
     path = Path(__file__).resolve().parents[1] / "data" / "encoder_toy_cache.pt"
     models = load_cache(path)

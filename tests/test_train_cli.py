@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from pearl_lite import train as train_mod
+from pearl_lite.runtime import train as train_mod
 from pearl_lite.utils import read_csv
 
 LOSSES = ("qf_loss", "vf_loss", "policy_loss", "kl", "train_return", "test_return")
@@ -88,7 +88,7 @@ def _cli(*args):
 @pytest.fixture
 def cli(capsys):
     """The same ``main`` functions in-process (fast): (exit code, stderr)."""
-    from pearl_lite import evaluate
+    from pearl_lite.runtime import evaluate
 
     mains = {"pearl_lite.train": train_mod.main, "pearl_lite.evaluate": evaluate.main}
 

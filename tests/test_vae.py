@@ -10,13 +10,13 @@ import pytest
 import torch
 from torch.distributions import Binomial, Normal, kl_divergence
 
-from pearl_lite.data import Digits, load_digits
-from pearl_lite.vae import (
+from pearl_lite.course.data import Digits, load_digits
+from pearl_lite.course.vae import (
     VAE,
     VAEConfig,
     binomial_log_lik,
     elbo,
-    evaluate,
+    evaluate_vae,
     gradient_estimator_variance,
     grid_model,
     importance_log_likelihood,
@@ -27,7 +27,7 @@ from pearl_lite.vae import (
     train_beta_grid,
     train_vae,
 )
-from pearl_lite.widgets_vae import (
+from pearl_lite.course.widgets_vae import (
     beta_figure,
     beta_slider,
     beta_view,
@@ -150,7 +150,7 @@ def test_train_vae_learns_and_is_deterministic(small_digits):
     assert hist["test_elbo"][-1] > hist["test_elbo"][0] + 5  # nats
     _, hist2 = train_vae(cfg, small_digits)
     assert hist2["test_elbo"] == hist["test_elbo"]
-    ev = evaluate(model, small_digits.x_test, n_importance=50)
+    ev = evaluate_vae(model, small_digits.x_test, n_importance=50)
     assert ev["elbo"] < ev["log_px"]
     assert math.isclose(ev["elbo"], hist["test_elbo"][-1], rel_tol=1e-6)
 
@@ -208,7 +208,7 @@ def test_beta_grid_round_trip(tmp_path, small_digits):
     loaded = load_beta_grid(path)
     assert loaded["betas"] == [0.5, 2.0] and len(loaded["kl_per_dim"][1]) == 2
     m = grid_model(loaded, 1)
-    ev = evaluate(m, small_digits.x_test)
+    ev = evaluate_vae(m, small_digits.x_test)
     assert ev["kl"] == pytest.approx(loaded["test_kl"][1], rel=1e-5)
     with pytest.raises(ValueError, match="increasing"):
         train_beta_grid([2.0, 0.5], cfg, small_digits)
@@ -230,7 +230,7 @@ def test_shipped_beta_grid_is_consistent(digits):
     assert recon[0] > recon[betas.index(1.0)] + 2 > recon[-1] + 4
     # The stored numbers belong to the stored weights.
     i = betas.index(1.0)
-    ev = evaluate(grid_model(grid, i), digits.x_test)
+    ev = evaluate_vae(grid_model(grid, i), digits.x_test)
     assert ev["elbo"] == pytest.approx(grid["test_elbo"][i], abs=1e-3)
 
 
@@ -287,7 +287,7 @@ def test_beta_slider_redraws_on_change(digits):
 
 
 def test_check_reparameterize_hints():
-    from pearl_lite import checks
+    from pearl_lite.course import checks
 
     assert checks.check_reparameterize(reparameterize)
     wrong = {
@@ -306,9 +306,9 @@ def test_check_reparameterize_hints():
 
 
 def test_check_elbo_hints():
-    from pearl_lite import checks
+    from pearl_lite.course import checks
+    from pearl_lite.course.vae import ElboTerms
     from pearl_lite.distributions import gaussian_kl
-    from pearl_lite.vae import ElboTerms
 
     assert checks.check_elbo(elbo)
 

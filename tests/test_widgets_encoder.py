@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from pearl_lite.toy_tasks import GoalTasks, build_cache, cache_configs, load_cache, make_eval_set
-from pearl_lite.widgets_encoder import EncoderExplorer, ellipse_2sigma
+from pearl_lite.course.toy_tasks import (
+    GoalTasks,
+    build_cache,
+    cache_configs,
+    load_cache,
+    make_eval_set,
+)
+from pearl_lite.course.widgets_encoder import EncoderExplorer, ellipse_2sigma
 
 matplotlib.use("Agg")
 TASKS = GoalTasks()

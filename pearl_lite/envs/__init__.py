@@ -17,8 +17,8 @@ Every environment is a ``gymnasium.Env`` and a :class:`~pearl_lite.envs.base.Met
 Actions are in each environment's own action box, as in the environment definitions
 (point robots ``[-0.1, 0.1]``, humanoid ``[-0.4, 0.4]``, the others ``[-1, 1]``) and are clipped
 to it. A tanh policy's output ``u`` in ``[-1, 1]`` maps to the box with
-``low + (u + 1) / 2 * (high - low)`` (what the official ``NormalizedBoxEnv`` does); see
-:func:`scale_action`.
+``low + (u + 1) / 2 * (high - low)`` (what the official ``NormalizedBoxEnv`` does), which is
+``pearl_lite.sac.to_env_action``.
 
 Each environment is also registered with gymnasium as ``pearl_lite/<name>-v0``, e.g.
 ``gymnasium.make("pearl_lite/cheetah-vel-v0", seed=0)`` (same keyword arguments as
@@ -156,11 +156,6 @@ def make_vector_env(
     return cls(name, task_indices, seed=seed, n_tasks=n_tasks, **kwargs)
 
 
-def scale_action(u: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Map ``u`` in ``[-1, 1]`` (e.g. a tanh policy's output) onto the box ``[low, high]``."""
-    return low + (np.asarray(u) + 1.0) * 0.5 * (high - low)
-
-
 def register_envs() -> None:
     """Register every suite environment with gymnasium (idempotent)."""
     for name, entry_point in _ENTRY_POINTS.items():
@@ -183,5 +178,4 @@ __all__ = [
     "make_vector_env",
     "official_split",
     "register_envs",
-    "scale_action",
 ]

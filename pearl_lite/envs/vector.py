@@ -14,6 +14,7 @@ returns only the observations, and nothing resets by itself)::
     obs, rew, term, trunc, infos = venv.step(actions)      # actions (n, act_dim)
     # rew, term, trunc: (n,); infos: dict of arrays, e.g. infos["dense_reward"]: (n,)
     venv.reset_tasks([5, 6, 7])                            # switch the sub-envs' tasks
+    switch_tasks(venv, [5, 6, 7])                          # ... only if they differ
 
 Sub-environment ``i`` plays task ``task_indices[i]`` of the task list that
 ``make_env(name, n_tasks, seed)`` builds, so tasks are the same as the single environment's.
@@ -252,3 +253,11 @@ class SyncMetaVectorEnv:
     def close(self) -> None:
         for env in self._pool:
             env.close()
+
+
+def switch_tasks(venv: PointRobotVectorEnv | SyncMetaVectorEnv,
+                 task_indices: Sequence[int] | np.ndarray) -> None:
+    """Give ``venv``'s sub-environments the tasks ``task_indices``, unless they have them."""
+    idx = np.asarray(task_indices)
+    if venv.num_envs != len(idx) or (venv.task_indices != idx).any():
+        venv.reset_tasks(idx)

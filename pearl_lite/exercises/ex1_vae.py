@@ -11,8 +11,8 @@ import torch
 
 REFERENCES = {
     "gaussian_kl": "pearl_lite.distributions:gaussian_kl",
-    "reparameterize": "pearl_lite.vae:reparameterize",
-    "elbo": "pearl_lite.vae:elbo",
+    "reparameterize": "pearl_lite.course.vae:reparameterize",
+    "elbo": "pearl_lite.course.vae:elbo",
 }
 
 
@@ -46,9 +46,10 @@ def reparameterize(
 def elbo(model, x: torch.Tensor, beta: float = 1.0):
     """Ex 1.3: the per-image ELBO of ``x`` (B, 64) and its two parts, with KL weight ``beta``.
 
-    Return ``pearl_lite.vae.ElboTerms(recon_log_lik, kl, elbo)``, each of shape ``(B,)``:
+    Return ``pearl_lite.course.vae.ElboTerms(recon_log_lik, kl, elbo)``, each of shape ``(B,)``:
     encode (``mu, var = model.encode(x)``), draw z with your ``reparameterize``, decode
-    (``logits = model.decode(z)``), score with ``pearl_lite.vae.binomial_log_lik(logits, x)``,
+    (``logits = model.decode(z)``), score with
+    ``pearl_lite.course.vae.binomial_log_lik(logits, x)``,
     KL to N(0, I) with your ``gaussian_kl``, and ``elbo = recon_log_lik - beta * kl``.
     Hint: no ``.mean()`` here (one value per image); ``kl`` is the unweighted KL.
     """

@@ -38,14 +38,13 @@ def soft_q_target(
     terminated: torch.Tensor,
     gamma: float,
     alpha: float | torch.Tensor,
-    truncated: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Ex 3.2: the soft Bellman target for the twin critics, shape ``(B,)``.
 
-    ``reward``, ``next_log_prob`` (log pi(a'|s')), ``terminated`` and ``truncated`` are ``(B,)``;
-    ``next_q`` holds the two *target* critics at ``(s', a')``, shape ``(2, B)``.
-    Hint: ``r + gamma * mask * (softened value of s')``. Which of ``terminated`` and
-    ``truncated`` says that ``s'`` has no future? Which of the two Q estimates do you trust?
+    ``reward``, ``next_log_prob`` (log pi(a'|s')) and ``terminated`` are ``(B,)``; ``next_q``
+    holds the two *target* critics at ``(s', a')``, shape ``(2, B)``.
+    Hint: ``r + gamma * mask * (softened value of s')``. Why is there no ``truncated`` argument?
+    Which of the two Q estimates do you trust?
     """
     raise NotImplementedError("Ex 3.2: implement soft_q_target in pearl_lite/exercises/ex3_sac.py")
 

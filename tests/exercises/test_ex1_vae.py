@@ -2,7 +2,7 @@
 
 import torch
 
-from pearl_lite import checks
+from pearl_lite.course import checks
 
 
 def test_gaussian_kl_check(exercise):
@@ -34,7 +34,7 @@ def test_elbo_check(exercise):
 
 
 def test_elbo_beta_zero_is_the_reconstruction(exercise):
-    from pearl_lite.vae import VAE
+    from pearl_lite.course.vae import VAE
 
     torch.manual_seed(0)
     model, x = VAE(64, 2, (16,)), torch.full((3, 64), 0.5)

@@ -6,7 +6,7 @@ The second half checks the checks: each classic mistake must be caught, with the
 import pytest
 import torch
 
-from pearl_lite import checks
+from pearl_lite.course import checks
 from pearl_lite.distributions import product_of_gaussians
 from pearl_lite.encoder import kl_bottleneck
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from pearl_lite import checks
+from pearl_lite.course import checks
 
 
 def test_tanh_gaussian_log_prob_check(exercise):
@@ -28,10 +28,9 @@ def test_soft_q_target_check(exercise):
 def test_soft_q_target_hand_example(exercise):
     fn = exercise("ex3_sac", "soft_q_target")
     # r = 1, twins (3, 5) -> min 3, log pi = -2, alpha = 0.5: soft value 3 + 1 = 4;
-    # gamma = 0.5 -> 1 + 0.5 * 4 = 3. Terminated -> just r = 1. Truncated still bootstraps -> 3.
+    # gamma = 0.5 -> 1 + 0.5 * 4 = 3. Terminated -> just r = 1.
     out = fn(torch.tensor([1.0, 1.0, 1.0]), torch.tensor([[3.0, 3.0, 3.0], [5.0, 5.0, 5.0]]),
-             torch.tensor([-2.0, -2.0, -2.0]), torch.tensor([0.0, 1.0, 0.0]), 0.5, 0.5,
-             truncated=torch.tensor([0.0, 0.0, 1.0]))
+             torch.tensor([-2.0, -2.0, -2.0]), torch.tensor([0.0, 1.0, 0.0]), 0.5, 0.5)
     assert torch.allclose(out, torch.tensor([3.0, 1.0, 3.0]))
 
 

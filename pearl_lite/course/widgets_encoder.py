@@ -4,7 +4,7 @@ Introduced in notebook 2. The slider callback is plain Python in :class:`Encoder
 :meth:`EncoderExplorer.view` computes everything one slider position shows (a dict of tensors
 and numbers) and :meth:`EncoderExplorer.draw` turns it into a figure, so tests drive the sliders
 without a browser. The models come from a cache trained ahead of time
-(:func:`pearl_lite.toy_tasks.load_cache`), so the sliders answer at once.
+(:func:`pearl_lite.course.toy_tasks.load_cache`), so the sliders answer at once.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from matplotlib.patches import Ellipse
 
-from pearl_lite.plotting import COLORS
-from pearl_lite.toy_tasks import (
+from pearl_lite.course.plotting import COLORS
+from pearl_lite.course.toy_tasks import (
     GoalTasks,
     exact_posterior,
     model_name,
@@ -50,8 +50,9 @@ class EncoderExplorer:
     """Everything behind the explorer widget.
 
     Args:
-        models: ``name -> (encoder, config, history)`` from :func:`pearl_lite.toy_tasks.load_cache`.
-        eval_set: held-out tasks from :func:`pearl_lite.toy_tasks.make_eval_set`.
+        models: ``name -> (encoder, config, history)`` from
+            :func:`pearl_lite.course.toy_tasks.load_cache`.
+        eval_set: held-out tasks from :func:`pearl_lite.course.toy_tasks.make_eval_set`.
         tasks: the task family the models were trained on.
     """
 
@@ -87,7 +88,7 @@ class EncoderExplorer:
         true ``goal``, the ``exact_mu``/``exact_cov`` Bayesian posterior, the per-transition
         ``factor_mu``/``factor_var`` (``(n, 2)``; product encoder only, else None), and
         ``metrics`` over all held-out tasks at this context size
-        (:func:`pearl_lite.toy_tasks.posterior_metrics`).
+        (:func:`pearl_lite.course.toy_tasks.posterior_metrics`).
         """
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {order!r}")

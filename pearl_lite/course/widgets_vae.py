@@ -7,7 +7,8 @@ The logic lives in plain functions that tests drive without a browser:
 - :func:`beta_figure` draws one view;
 - :func:`beta_slider` wires a ``SelectionSlider`` over the grid's betas to :func:`beta_figure`.
 
-The grid comes from :func:`pearl_lite.vae.load_beta_grid` (trained ahead, so the slider answers
+The grid comes from :func:`pearl_lite.course.vae.load_beta_grid` (trained ahead, so the slider
+answers
 at once).
 """
 
@@ -20,8 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from pearl_lite.plotting import COLORS
-from pearl_lite.vae import grid_model
+from pearl_lite.course.plotting import COLORS
+from pearl_lite.course.vae import grid_model
 
 
 def tile_images(images: np.ndarray | torch.Tensor, n_cols: int, pad: int = 1) -> np.ndarray:
@@ -53,7 +54,7 @@ def beta_view(grid: dict[str, Any], beta: float, x: torch.Tensor, y: torch.Tenso
     """Everything the slider shows for the grid model nearest ``beta``, as numpy arrays.
 
     Args:
-        grid: from :func:`pearl_lite.vae.load_beta_grid`.
+        grid: from :func:`pearl_lite.course.vae.load_beta_grid`.
         beta: the requested KL weight; the nearest grid value is used.
         x, y: images ``(N, 64)`` (test images) and their digit labels ``(N,)``.
         n_show: how many images to reconstruct and to sample.

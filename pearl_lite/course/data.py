@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 #: The repository's ``data/`` folder.
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: Each 8x8 pixel counts the "on" pixels of a 4x4 block of the original 32x32 bitmap: 0..16.
 PIXEL_MAX = 16

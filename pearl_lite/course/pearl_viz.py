@@ -21,7 +21,6 @@ Shapes: ``returns`` and ``success`` are ``(n_tasks, n_trajs)``; trajectories are
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from pearl_lite.plotting import COLORS, plot_mean_std
+from pearl_lite.course.plotting import COLORS, plot_mean_std
 from pearl_lite.utils import read_csv
 
 #: Columns of a training log that :func:`plot_training` draws.
@@ -467,37 +466,6 @@ def plot_ablations(axes: Sequence[Any], results: Mapping[str, Mapping[str, Any]]
 # ---------------------------------------------------------------------------------------------
 
 
-def source_markdown(obj: Any, start: str | None = None, stop: str | None = None) -> Any:
-    """``obj``'s source as a Markdown Python code block (IPython ``Markdown`` object).
-
-    Args:
-        obj: a function, method or class.
-        start: keep lines from the first one containing this text (default: the beginning).
-        stop: ...up to, not including, the first later line containing this text.
-    """
-    from IPython.display import Markdown
-
-    lines = inspect.getsource(obj).splitlines()
-    i = 0
-    if start is not None:
-        hits = [n for n, line in enumerate(lines) if start in line]
-        if not hits:
-            raise ValueError(f"{start!r} not found in the source of {obj!r}")
-        i = hits[0]
-    j = len(lines)
-    if stop is not None:
-        hits = [n for n, line in enumerate(lines) if stop in line and n > i]
-        if not hits:
-            raise ValueError(f"{stop!r} not found after {start!r} in the source of {obj!r}")
-        j = hits[0]
-    path = Path(inspect.getsourcefile(inspect.unwrap(obj)) or "?").resolve()
-    root = Path(__file__).resolve().parents[1]  # the repository (an editable install)
-    where = path.relative_to(root) if path.is_relative_to(root) else path.name
-    head = f"`{where}`, `{obj.__qualname__}`"
-    body = "\n".join(lines[i:j])
-    return Markdown(f"{head}:\n\n```python\n{body}\n```")
-
-
 __all__ = ["LiveTrainingPlot", "TRAINING_COLUMNS", "load_ablation_results", "plot_ablations",
            "plot_adaptation", "plot_exploration", "plot_success", "plot_training",
-           "source_markdown", "success_within", "trajectories_of", "training_curves"]
+           "success_within", "trajectories_of", "training_curves"]

@@ -9,10 +9,12 @@ every notebook in smoke mode.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 
 
@@ -72,3 +74,17 @@ def write_ipynb(nb, py_path: str | Path) -> Path:
 def cell_sources(nb) -> list[tuple[str, str]]:
     """``(cell_type, source)`` of every cell, for comparing a ``.py`` with its ``.ipynb``."""
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def source_markdown(obj: Any) -> Any:
+    """The whole source of a library function, method or class, as a Markdown code block.
+
+    Notebooks show the library's code this way, whole functions only (each box of the paper
+    is one function), headed by its file and qualified name. Returns an IPython ``Markdown``.
+    """
+    from IPython.display import Markdown
+
+    body = inspect.getsource(obj).rstrip()
+    path = Path(inspect.getsourcefile(inspect.unwrap(obj)) or "?").resolve()
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    return Markdown(f"`{where}`, `{obj.__qualname__}`:\n\n```python\n{body}\n```")

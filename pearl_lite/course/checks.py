@@ -4,7 +4,7 @@ Each ``check_*`` takes the learner's function, raises ``AssertionError`` with a 
 the likely mistake when it is wrong, and returns ``True`` when it passes. In a notebook, wrap it
 in :func:`run` to get a one-line verdict instead of a traceback::
 
-    from pearl_lite import checks
+    from pearl_lite.course import checks
     from pearl_lite.exercises import ex1_vae
     checks.run(checks.check_gaussian_kl, ex1_vae.gaussian_kl)
 
@@ -160,10 +160,11 @@ def check_elbo(fn: Callable[..., Any]) -> bool:
 
     Catches: averaging over the batch, weighting the returned ``kl`` by beta, ignoring beta or
     adding the KL, decoding the posterior mean instead of a sample, a likelihood other than
-    :func:`pearl_lite.vae.binomial_log_lik`, and a sample with no gradient path to the encoder.
+    :func:`pearl_lite.course.vae.binomial_log_lik`, and a sample with no gradient path to the
+    encoder.
     """
+    from pearl_lite.course.vae import VAE, binomial_log_lik
     from pearl_lite.distributions import gaussian_kl
-    from pearl_lite.vae import VAE, binomial_log_lik
 
     torch.manual_seed(0)
     model = VAE(64, 3, (32,))
@@ -464,17 +465,17 @@ def check_tanh_gaussian_log_prob(fn: Callable[..., Tensor]) -> bool:
 
 
 def check_soft_q_target(fn: Callable[..., Tensor]) -> bool:
-    """Check ``fn(reward, next_q, next_log_prob, terminated, gamma, alpha, truncated=None)``.
+    """Check ``fn(reward, next_q, next_log_prob, terminated, gamma, alpha)``.
 
-    Catches: bootstrapping masked by ``truncated`` or by ``done = terminated or truncated``, no
-    mask at all, no minimum over the twin critics, a missing or wrong-signed entropy term.
+    Catches: no ``(1 - terminated)`` mask (or an inverted one), no minimum over the twin
+    critics, a missing or wrong-signed entropy term. (Bootstrapping through a time limit is
+    checked where both flags are at hand: the PEARL critic loss of notebook 4.)
     """
     reward = torch.tensor([1.0, -0.5, 2.0, 0.0, 0.3, -1.2])
     next_q = torch.tensor([[10.0, 4.0, -2.0, 7.0, 1.0, 3.0],
                            [8.0, 6.0, -1.0, 7.5, 2.0, -3.0]])
     next_log_prob = torch.tensor([-1.0, 0.5, -2.0, 1.5, 0.0, -0.3])
     terminated = torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
-    truncated = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 1.0])
     gamma, alpha = 0.9, 0.2
 
     def target(mask: Tensor, q: Tensor, ent_sign: float = -1.0, ent: bool = True) -> Tensor:
@@ -483,7 +484,7 @@ def check_soft_q_target(fn: Callable[..., Tensor]) -> bool:
 
     qmin = next_q.min(0).values
     expected = target(terminated, qmin)
-    got = fn(reward, next_q, next_log_prob, terminated, gamma, alpha, truncated=truncated)
+    got = fn(reward, next_q, next_log_prob, terminated, gamma, alpha)
     if not torch.is_tensor(got):
         raise AssertionError(f"return a tensor, got {type(got).__name__}")
     if got.shape != expected.shape:
@@ -493,13 +494,9 @@ def check_soft_q_target(fn: Callable[..., Tensor]) -> bool:
         raise AssertionError(f"expected shape {tuple(expected.shape)}, got "
                              f"{tuple(got.shape)}.{hint}")
     if not _close(got, expected):
-        done = torch.maximum(terminated, truncated)
         candidates = [
-            (target(done, qmin), "you stopped bootstrapping at truncations (done = terminated "
-             "or truncated). A time limit is not the end of the MDP: s' still has a future, so "
-             "only terminated may mask the bootstrap."),
-            (target(truncated, qmin), "the mask must be terminated, not truncated: a time limit "
-             "does not end the MDP."),
+            (target(1.0 - terminated, qmin), "the mask is inverted: multiply the bootstrap by "
+             "(1 - terminated), which is 0 where s' is terminal."),
             (target(torch.zeros_like(terminated), qmin), "no (1 - terminated) mask: a terminal "
              "state has no future value."),
             (target(terminated, next_q[0]), "use the minimum of the two target critics, not "
@@ -518,7 +515,7 @@ def check_soft_q_target(fn: Callable[..., Tensor]) -> bool:
         raise AssertionError(f"wrong value: max error {(got - expected).abs().max():.3g}. {hint}")
     if not _close(fn(reward, next_q, next_log_prob, terminated, gamma, torch.tensor(alpha)),
                   expected):
-        raise AssertionError("must also work when alpha is a 0-d tensor and truncated is None.")
+        raise AssertionError("must also work when alpha is a 0-d tensor.")
     return True
 
 

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pearl_lite.data import DATA_DIR, PIXEL_MAX, Digits
+from pearl_lite.course.data import DATA_DIR, PIXEL_MAX, Digits
 from pearl_lite.distributions import gaussian_kl
 from pearl_lite.nets import MLP
 from pearl_lite.utils import atomic_torch_save, seed_everything
@@ -221,7 +221,7 @@ def importance_log_likelihood(model: VAE, x: Tensor, n_samples: int = 1000,
 
 
 @torch.no_grad()
-def evaluate(model: VAE, x: Tensor, beta: float = 1.0, n_importance: int = 0,
+def evaluate_vae(model: VAE, x: Tensor, beta: float = 1.0, n_importance: int = 0,
              seed: int = 0) -> dict[str, float]:
     """Mean ELBO, reconstruction and KL over ``x`` (and log p(x) if ``n_importance > 0``).
 
@@ -267,7 +267,7 @@ def train_vae(cfg: VAEConfig, data: Digits,
             opt.step()
             total += -loss.item() * len(idx)
         if epoch % cfg.eval_every == 0 or epoch == cfg.n_epochs:
-            ev = evaluate(model, data.x_test)
+            ev = evaluate_vae(model, data.x_test)
             row = (epoch, total / n, ev["elbo"], ev["recon_log_lik"], ev["kl"],
                    time.perf_counter() - t0)
             for k, v in zip(keys, row, strict=True):
@@ -357,7 +357,7 @@ def train_beta_grid(betas: Sequence[float], cfg: VAEConfig, data: Digits,
         model, _ = train_vae(VAEConfig(**{**asdict(cfg), "beta": beta}), data)
         grid["state_dicts"].append({k: v.detach().clone() for k, v in model.state_dict().items()})
         for split, x in (("train", data.x_train), ("test", data.x_test)):
-            ev = evaluate(model, x)
+            ev = evaluate_vae(model, x)
             for key in ("recon_log_lik", "kl", "elbo"):
                 grid[f"{split}_{key}"].append(ev[key])
         grid["kl_per_dim"].append(kl_per_dimension(model, data.x_test).tolist())

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pearl_lite.envs import scale_action
+from pearl_lite.sac import to_env_action
 
 Tensor = torch.Tensor
 
@@ -122,7 +122,7 @@ def rollout(
         dist = policy(obs_z)
         action = dist.mode if deterministic else dist.sample()[0]
         a = action.cpu().numpy()
-        next_obs, rew, term, trunc, infos = venv.step(scale_action(a, low, high))
+        next_obs, rew, term, trunc, infos = venv.step(to_env_action(a, low, high))
         out_obs[:, t], out_act[:, t], out_next[:, t] = obs, a, next_obs
         out_rew[:, t] = rew
         out_dense[:, t] = infos.get("dense_reward", rew)
