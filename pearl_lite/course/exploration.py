@@ -538,6 +538,140 @@ def endpoint_angles(endpoints: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(e[..., 1], e[..., 0]))
 
 
+@torch.no_grad()
+def beliefs_after(agent: PEARLAgent, run: ExplorationRun,
+                  n_trajs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """q(z | the first ``n_trajs[i]`` trajectories of task i) for every task, ``(n, L)`` each.
+
+    ``n_trajs[i] = 0`` gives the prior. Contexts of different lengths share one batch (masks).
+    """
+    n, K, H = run.obs.shape[:3]
+    m = np.asarray(n_trajs, dtype=np.int64)
+    if m.shape != (n,) or m.min() < 0 or m.max() > K:
+        raise ValueError(f"n_trajs must be (n,) = ({n},) ints in 0..{K}, got {m}")
+    ctx = torch.stack([run.context(agent, i) for i in range(n)])  # (n, K * H, C)
+    mask = torch.as_tensor(np.arange(K * H)[None] < (m * H)[:, None])
+    mu, var = agent.infer_posterior(ctx, mask)
+    return mu.numpy().astype(np.float64), var.numpy().astype(np.float64)
+
+
+def _kl(mu: np.ndarray, var: np.ndarray) -> np.ndarray:
+    from pearl_lite.distributions import gaussian_kl
+
+    return gaussian_kl(torch.as_tensor(mu), torch.as_tensor(var).clamp(min=1e-12)).numpy()
+
+
+def belief_measurements(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
+                        radius: float = GOAL_RADIUS) -> dict[str, Any]:
+    """Notebook 6's numbers for one agent: its hypotheses before any data and after a reward.
+
+    Args:
+        agent: the agent.
+        run: a ``"posterior"`` :class:`ExplorationRun` of that agent.
+        eps: ``(S, L)`` standard-normal draws for the hypotheses.
+
+    Returns:
+        dict of floats (means over tasks): ``prior_on_circle`` (share of the prior's
+        hypotheses ending within ``radius`` of the unit semicircle), ``prior_spread`` (the
+        circular std, in degrees, of their angles), ``prior_on_goal`` (share ending within
+        ``radius`` of the goal), ``reward_on_goal`` and ``reward_spread`` (the same after the
+        first trajectory that reached the goal, over the tasks that did), ``reward_var`` and
+        ``reward_kl`` (the belief's mean variance and KL to the prior then), ``final_var`` and
+        ``final_kl`` (after all trajectories), ``found`` (share of tasks with a reward).
+    """
+    n, K = run.reached.shape
+    found = run.reached.any(1)
+    first = np.argmax(run.reached, axis=1) + 1  # trajectories up to the first reward
+    mu0, var0 = agent.prior(1)
+    ends0 = hypothesis_endpoints(agent, mu0, var0, eps)[0]  # (S, 2): the prior's hypotheses
+    out: dict[str, Any] = {"found": float(found.mean())}
+    r0 = np.linalg.norm(ends0, axis=-1)
+    upper = ends0[:, 1] >= -radius
+    out["prior_on_circle"] = float(((np.abs(r0 - 1) <= radius) & upper).mean())
+    out["prior_spread"] = _circ_std(endpoint_angles(ends0))
+    out["prior_on_goal"] = float(np.mean([near_visited(ends0, g[None], radius)
+                                          for g in run.goals]))
+    mu_f, var_f = beliefs_after(agent, run, np.full(n, K))
+    out["final_var"] = float(var_f.mean())
+    out["final_kl"] = float(_kl(mu_f, var_f).mean()) if agent.encoder.is_probabilistic else \
+        float("nan")
+    if found.any():
+        idx = np.flatnonzero(found)
+        mu_r, var_r = beliefs_after(agent, run, np.where(found, first, 0))
+        ends = hypothesis_endpoints(agent, mu_r[idx], var_r[idx], eps)  # (m, S, 2)
+        out["reward_on_goal"] = float(np.mean([near_visited(e, run.goals[i][None], radius)
+                                               for e, i in zip(ends, idx, strict=True)]))
+        out["reward_spread"] = float(np.mean([_circ_std(endpoint_angles(e)) for e in ends]))
+        out["reward_var"] = float(var_r[idx].mean())
+        out["reward_kl"] = (float(_kl(mu_r[idx], var_r[idx]).mean())
+                            if agent.encoder.is_probabilistic else float("nan"))
+    else:
+        for key in ("reward_on_goal", "reward_spread", "reward_var", "reward_kl"):
+            out[key] = float("nan")
+    return out
+
+
+def _circ_std(angles_deg: np.ndarray) -> float:
+    """Circular standard deviation of angles in degrees (0 when all agree)."""
+    a = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
+    R = np.hypot(np.cos(a).mean(), np.sin(a).mean())
+    return float(np.degrees(np.sqrt(-2.0 * np.log(max(R, 1e-12)))))
+
+
+def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
+                     radius: float = GOAL_RADIUS, max_trajs: int | None = None
+                     ) -> dict[str, np.ndarray]:
+    """Does a context without reward move the hypotheses away from where the agent has been?
+
+    For every task of ``run`` whose first trajectory found nothing, with ``m`` = the number
+    of reward-free trajectories before the first reward (at most ``max_trajs``; default the
+    run's ``k_prior``, so that what was visited does not depend on the encoder), two tests:
+
+    - after one trajectory: the share of hypotheses ending within ``radius`` of a position of
+      that trajectory, for the prior (``one_prior``) and for q(z | its 20 transitions)
+      (``one_post``);
+    - after all ``m``: the same for the positions of the ``m`` trajectories (``all_prior``,
+      ``all_post``).
+
+    The prior's share is the baseline: an agent that learnt nothing from "no reward here"
+    would keep it. Use a run whose first trajectories come from the prior (``k_prior`` 5, the
+    official protocol).
+
+    Returns:
+        dict of arrays over those tasks: ``rows``, ``m``, ``one_prior``, ``one_post``,
+        ``all_prior``, ``all_post``, ``var_one``, ``var_all`` (mean belief variances),
+        ``kl_one`` (KL of the belief after one trajectory to the prior).
+    """
+    n, K, H = run.obs.shape[:3]
+    cap = int(max_trajs if max_trajs is not None else run.meta.get("k_prior", K)) or K
+    found = run.reached.any(1)
+    m = np.minimum(np.where(found, np.argmax(run.reached, axis=1), K), cap)
+    rows = np.flatnonzero(m >= 1)
+    keys = ("rows", "m", "one_prior", "one_post", "all_prior", "all_post", "var_one", "var_all",
+            "kl_one")
+    if rows.size == 0:
+        return {k: np.zeros(0) for k in keys}
+    mu1, var1 = beliefs_after(agent, run, np.minimum(m, 1))
+    mua, vara = beliefs_after(agent, run, m)
+    mu0, var0 = agent.prior(1)
+    ends0 = hypothesis_endpoints(agent, mu0, var0, eps)[0]
+    ends1 = hypothesis_endpoints(agent, mu1[rows], var1[rows], eps)
+    endsa = hypothesis_endpoints(agent, mua[rows], vara[rows], eps)
+    acc: dict[str, list[float]] = {k: [] for k in keys[2:6]}
+    for j, i in enumerate(rows):
+        one = run.positions[i, 0, 1:]
+        every = run.positions[i, : m[i], 1:].reshape(-1, 2)
+        acc["one_prior"].append(near_visited(ends0, one, radius))
+        acc["one_post"].append(near_visited(ends1[j], one, radius))
+        acc["all_prior"].append(near_visited(ends0, every, radius))
+        acc["all_post"].append(near_visited(endsa[j], every, radius))
+    out = {k: np.asarray(v, dtype=np.float64) for k, v in acc.items()}
+    out.update(rows=rows, m=m[rows], var_one=var1[rows].mean(1), var_all=vara[rows].mean(1),
+               kl_one=_kl(mu1[rows], var1[rows]) if agent.encoder.is_probabilistic
+               else np.full(rows.size, np.nan))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The latent space
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +775,8 @@ def load_spec(spec: AgentSpec) -> tuple[PEARLAgent, Any]:
 
 
 __all__ = ["AgentSpec", "ExplorationRun", "GoalVectorEnv", "SEMICIRCLE_ANGLES", "STRATEGIES",
-           "agent_specs", "beliefs_by_size", "coverage", "dithering_rollout", "endpoint_angles",
-           "explore", "final_posteriors", "goal_at", "hypothesis_endpoints", "load_spec",
-           "make_goal_venv", "near_visited", "oracle_belief", "pca_2d", "positions_of",
-           "scripted_positions", "semicircle_goals", "strategy_summary", "success_within_k"]
+           "agent_specs", "belief_measurements", "beliefs_after", "beliefs_by_size", "coverage",
+           "dithering_rollout", "endpoint_angles", "explore", "final_posteriors", "goal_at",
+           "hypothesis_endpoints", "load_spec", "make_goal_venv", "near_visited", "oracle_belief",
+           "pca_2d", "positions_of", "scripted_positions", "semicircle_goals", "strategy_summary",
+           "success_within_k", "zero_reward_test"]
