@@ -614,7 +614,7 @@ def belief_measurements(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
 def _circ_std(angles_deg: np.ndarray) -> float:
     """Circular standard deviation of angles in degrees (0 when all agree)."""
     a = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
-    R = np.hypot(np.cos(a).mean(), np.sin(a).mean())
+    R = min(float(np.hypot(np.cos(a).mean(), np.sin(a).mean())), 1.0)
     return float(np.degrees(np.sqrt(-2.0 * np.log(max(R, 1e-12)))))
 
 
