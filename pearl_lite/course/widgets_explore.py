@@ -13,6 +13,7 @@ times it).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Mapping
@@ -182,39 +183,71 @@ class TrajectoryExplorer:
         self.render()
 
     # ----------------------------------------------------------------------------- computing
+    @staticmethod
+    def _key(agent_label: str, goal: np.ndarray, run: int, k_prior: int) -> tuple:
+        return (agent_label, round(float(goal[0]), 6), round(float(goal[1]), 6), int(run),
+                int(k_prior))
+
     @torch.no_grad()
     def episode(self, agent_label: str, goal: np.ndarray, run: int = 0,
                 k_prior: int = 1) -> dict[str, Any]:
         """A meta-test of one goal and what the hypotheses panel needs, cached.
 
+        The goals of the menu are meta-tested together (one batched run per agent, run and
+        protocol, see :meth:`precompute`); a custom goal alone.
+
         Returns a dict with ``run`` (:class:`~pearl_lite.course.exploration.ExplorationRun`,
         one task), ``mu``/``var`` ``(K + 1, L)`` (the belief trajectory k + 1 draws z from,
-        for k = 0..K; row K is the posterior of the whole context) and ``endpoints``
-        ``(K + 1, S, 2)`` (:func:`~pearl_lite.course.exploration.hypothesis_endpoints`).
+        for k = 0..K; row K is the posterior of the whole context), ``endpoints``
+        ``(K + 1, S, 2)`` (:func:`~pearl_lite.course.exploration.hypothesis_endpoints`) and
+        ``kl`` ``(K + 1,)``.
         """
         goal = np.asarray(goal, dtype=float)
-        key = (agent_label, round(float(goal[0]), 6), round(float(goal[1]), 6), int(run),
-               int(k_prior))
-        if key in self._cache:
-            return self._cache[key]
+        key = self._key(agent_label, goal, run, k_prior)
+        if key not in self._cache:
+            menu = np.stack(list(self.goals.values()))
+            is_menu = bool((np.abs(menu - goal).max(axis=1) < 1e-9).any())
+            self._compute(agent_label, menu if is_menu else goal[None], run, k_prior)
+        return self._cache[key]
+
+    @torch.no_grad()
+    def _compute(self, agent_label: str, goals: np.ndarray, run: int, k_prior: int) -> None:
         agent = self.agents[agent_label]
-        res = ex.explore(agent, goal[None], "posterior", self.n_trajs, k_prior,
-                         seed=1000 + int(run))
+        res = ex.explore(agent, goals, "posterior", self.n_trajs, k_prior, seed=1000 + int(run))
         # The belief before trajectory k + 1 (k = 0..K-1) is the one z was drawn from; the
         # last row is the posterior after all K trajectories.
-        ctx = res.context(agent, 0)
-        H = res.obs.shape[2]
-        post_mu, post_var = ex.beliefs_by_size(agent, ctx)
-        mu = np.concatenate([res.mu[0], post_mu[-1:]])
-        var = np.concatenate([res.var[0], post_var[-1:]])
-        ends = ex.hypothesis_endpoints(agent, mu, var, self.eps[agent.latent_dim])
+        post_mu, post_var = ex.beliefs_after(agent, res, np.full(len(goals), self.n_trajs))
+        mu = np.concatenate([res.mu, post_mu[:, None]], axis=1)  # (G, K + 1, L)
+        var = np.concatenate([res.var, post_var[:, None]], axis=1)
+        G, K1, L = mu.shape
+        ends = ex.hypothesis_endpoints(agent, mu.reshape(-1, L), var.reshape(-1, L),
+                                       self.eps[agent.latent_dim]).reshape(G, K1, -1, 2)
         kl = (gaussian_kl(torch.as_tensor(mu), torch.as_tensor(var).clamp(min=1e-12)).numpy()
-              if agent.encoder.is_probabilistic else np.full(len(mu), np.nan))
-        out = {"run": res, "mu": mu, "var": var, "endpoints": ends, "kl": kl,
-               "posterior_mu": post_mu[::H], "posterior_var": post_var[::H],
-               "probabilistic": agent.encoder.is_probabilistic}
-        self._cache[key] = out
-        return out
+              if agent.encoder.is_probabilistic else np.full((G, K1), np.nan))
+        for i, g in enumerate(goals):
+            one = ex.ExplorationRun(**{
+                f.name: (getattr(res, f.name)[i:i + 1]
+                         if isinstance(getattr(res, f.name), np.ndarray) else
+                         getattr(res, f.name)) for f in dataclasses.fields(res)})
+            self._cache[self._key(agent_label, g, run, k_prior)] = {
+                "run": one, "mu": mu[i], "var": var[i], "endpoints": ends[i], "kl": kl[i],
+                "probabilistic": agent.encoder.is_probabilistic}
+
+    def precompute(self, agent_labels: list[str] | None = None, runs: list[int] | None = None,
+                   protocols: list[str] | None = None) -> int:
+        """Meta-test every goal of the menu for these agents, runs and protocols (default:
+        all), so that every move of the menus and sliders only redraws. Returns how many
+        batched meta-tests it ran."""
+        count = 0
+        menu = np.stack(list(self.goals.values()))
+        for label in agent_labels or list(self.agents):
+            for run in runs if runs is not None else range(self.n_runs):
+                for proto in protocols or list(PROTOCOLS):
+                    kp = PROTOCOLS[proto]
+                    if self._key(label, menu[0], run, kp) not in self._cache:
+                        self._compute(label, menu, run, kp)
+                        count += 1
+        return count
 
     def view(self, agent_label: str | None = None, goal: np.ndarray | None = None,
              k: int | None = None, run: int | None = None,
