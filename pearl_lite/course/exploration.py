@@ -615,7 +615,7 @@ def _circ_std(angles_deg: np.ndarray) -> float:
     """Circular standard deviation of angles in degrees (0 when all agree)."""
     a = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
     R = min(float(np.hypot(np.cos(a).mean(), np.sin(a).mean())), 1.0)
-    return float(np.degrees(np.sqrt(-2.0 * np.log(max(R, 1e-12)))))
+    return float(np.degrees(np.sqrt(max(-2.0 * np.log(max(R, 1e-12)), 0.0))))
 
 
 def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
@@ -640,7 +640,11 @@ def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
     Returns:
         dict of arrays over those tasks: ``rows``, ``m``, ``one_prior``, ``one_post``,
         ``all_prior``, ``all_post``, ``var_one``, ``var_all`` (mean belief variances),
-        ``kl_one`` (KL of the belief after one trajectory to the prior).
+        ``kl_one`` (KL of the belief after one trajectory to the prior), ``spread_one`` (the
+        circular std of the hypotheses' angles after one trajectory, degrees) and
+        ``cover_one`` (the :func:`coverage` of those hypotheses' endpoints: how much of the
+        semicircle they still consider); ``spread_prior`` and ``cover_prior`` are the prior's
+        (one number each, as arrays of length 1).
     """
     n, K, H = run.obs.shape[:3]
     cap = int(max_trajs if max_trajs is not None else run.meta.get("k_prior", K)) or K
@@ -648,7 +652,7 @@ def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
     m = np.minimum(np.where(found, np.argmax(run.reached, axis=1), K), cap)
     rows = np.flatnonzero(m >= 1)
     keys = ("rows", "m", "one_prior", "one_post", "all_prior", "all_post", "var_one", "var_all",
-            "kl_one")
+            "kl_one", "spread_one", "cover_one", "spread_prior", "cover_prior")
     if rows.size == 0:
         return {k: np.zeros(0) for k in keys}
     mu1, var1 = beliefs_after(agent, run, np.minimum(m, 1))
@@ -668,7 +672,11 @@ def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
     out = {k: np.asarray(v, dtype=np.float64) for k, v in acc.items()}
     out.update(rows=rows, m=m[rows], var_one=var1[rows].mean(1), var_all=vara[rows].mean(1),
                kl_one=_kl(mu1[rows], var1[rows]) if agent.encoder.is_probabilistic
-               else np.full(rows.size, np.nan))
+               else np.full(rows.size, np.nan),
+               spread_one=np.array([_circ_std(endpoint_angles(e)) for e in ends1]),
+               cover_one=coverage(ends1),
+               spread_prior=np.array([_circ_std(endpoint_angles(ends0))]),
+               cover_prior=np.array([coverage(ends0)]))
     return out
 
 
