@@ -96,7 +96,7 @@ print(f"{len(env.tasks)} goals on the semicircle, {len(env.train_task_idx)} for 
 # trains a short run instead, labelled as such everywhere it appears.
 
 # %%
-SHORT_ITERATIONS = budget(10, None)  # a stand-in for a missing agent: shows the pipeline only
+SHORT_ITERATIONS = budget(5, None)  # a stand-in for a missing agent: shows the pipeline only
 specs = ex.agent_specs(DATA_DIR)
 if smoke_mode():  # exercise the fallback: pretend the β = 10 agent is missing
     specs[2] = dataclasses.replace(specs[2], folder=Path(tempfile.mkdtemp()) / "missing")

@@ -1,0 +1,54 @@
+"""Copy a finished training run into ``data/`` and meta-test it, as the shipped agents are made.
+
+    python scripts/ship_run.py runs/spr_kl0.1 sparse_point_robot_lite_kl0.1_seed0
+    python scripts/ship_run.py runs/spr_det sparse_point_robot_lite_det_seed0 --num-evals 5
+
+Refuses a run that has not reached its config's ``num_iterations`` (``progress.csv``), copies
+``config.json``, ``progress.csv`` and ``agent.pt`` into ``data/NAME/`` (no checkpoint, no
+snapshots: small files only), then runs ``python -m pearl_lite.evaluate data/NAME --num-evals
+N``, which writes ``adaptation.json``. Used for notebook 6's β agents (``data/README.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from pearl_lite.utils import read_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = ("config.json", "progress.csv", "agent.pt")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("name", help="folder name under data/")
+    parser.add_argument("--num-evals", type=int, default=5)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    args = parser.parse_args(argv)
+    missing = [f for f in FILES if not (args.run_dir / f).is_file()]
+    if missing:
+        sys.stderr.write(f"ship_run: error: {args.run_dir} lacks {', '.join(missing)}\n")
+        return 1
+    target = json.loads((args.run_dir / "config.json").read_text())["num_iterations"]
+    done = int(read_csv(args.run_dir / "progress.csv")["iteration"][-1])
+    if done < target:
+        sys.stderr.write(f"ship_run: error: {args.run_dir} is at iteration {done} of {target}; "
+                         "wait until it has finished\n")
+        return 1
+    out = args.data_dir / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    for f in FILES:
+        shutil.copy2(args.run_dir / f, out / f)
+    print(f"copied {', '.join(FILES)} of {args.run_dir} (iteration {done}) into {out}")
+    from pearl_lite.evaluate import main as evaluate
+
+    return evaluate([str(out), "--num-evals", str(args.num_evals)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
