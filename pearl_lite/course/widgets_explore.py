@@ -70,11 +70,20 @@ class _Blitter:
             a.set_animated(True)
         self._background: Any = None
 
+    def full_draw(self) -> None:
+        """Let ``savefig`` draw every artist (figure-level animated text is skipped otherwise),
+        e.g. for an animation; the next :meth:`png` takes a new background."""
+        for a in self.dynamic:
+            a.set_animated(False)
+        self._background = None
+
     def png(self) -> bytes:
         from PIL import Image
 
         canvas = self.fig.canvas
         if self._background is None:
+            for a in self.dynamic:
+                a.set_animated(True)
             canvas.draw()
             self._background = canvas.copy_from_bbox(self.fig.bbox)
         else:
@@ -307,7 +316,7 @@ class TrajectoryExplorer:
         art["hyp_trace"] = LineCollection([], linewidths=0.8, colors="0.75", zorder=3)
         ax_hy.add_collection(art["hyp_trace"])
         art["hyp"] = ax_hy.scatter(np.zeros(self.n_hypotheses), np.zeros(self.n_hypotheses),
-                                   s=14, c=COLORS["posterior"], alpha=0.75, zorder=5,
+                                   s=14, c=COLORS["posterior"], alpha=0.75, zorder=8,
                                    edgecolors="none")
         ax_tr.set_title("trajectories so far", fontsize=10)
         art["hy_title"] = ax_hy.text(0.5, 1.03, "", transform=ax_hy.transAxes, ha="center",
@@ -377,7 +386,7 @@ class TrajectoryExplorer:
         fs = view["first_success"]
         art["rew_text"].set_text(
             f"{int(view['reached'].sum())} of {k} reached the goal" + (
-                f"; first reward at k = {fs}" if fs is not None and fs <= k else ""))
+                f"\nfirst reward at k = {fs}" if fs is not None and fs <= k else ""))
         g_ang = np.degrees(np.arctan2(goal[1], goal[0]))
         art["suptitle"].set_text(
             f"{view['agent']}, goal at θ = {g_ang:.1f}°, radius {np.linalg.norm(goal):.2f}; "
@@ -418,6 +427,7 @@ class TrajectoryExplorer:
 
         self.view(agent_label, goal, 0, run, k_prior)
         fig = self.draw(self.last_view)
+        self._blit.full_draw()
 
         def frame(k: int) -> list:
             self.draw(self.view(agent_label, goal, k, run, k_prior))
