@@ -256,7 +256,7 @@ plt.show()
 
 # %%
 seed_rows = []
-for seed in range(budget(5, 2)):
+for seed in range(budget(5, 1)):
     folder = DATA_DIR / f"sparse_point_robot_lite_decay_seed{seed}"
     try:
         a_s, _, _ = load_agent(folder)
@@ -348,8 +348,8 @@ print(f"deterministic encoder above ({DET}): success of trajectory {K} {s_det['l
 # (`python benchmarks/widget_latency.py` measures it).
 
 # %%
-explorer = TrajectoryExplorer(agents, default_goals(test_goals), n_trajs=K, n_runs=budget(3, 2),
-                              notes=notes, default_agent=SHIPPED)
+explorer = TrajectoryExplorer(agents, default_goals(test_goals), n_trajs=K,
+                              n_runs=budget(3, 1), notes=notes, default_agent=SHIPPED)
 t0 = time.time()
 n_batches = explorer.precompute()  # every menu goal, agent, run and protocol: moves only redraw
 print(f"precomputed {n_batches} batched meta-tests in {time.time() - t0:.0f} s")
@@ -485,12 +485,13 @@ plt.show()
 # **What the measurements show**: the "expected ... ->" lines above are computed checks of
 # the three predictions (KL falling with β, belief width rising, hypotheses on the goal after a
 # reward falling), over the agents that were trained (stand-ins excluded), and the WEAK lines
-# flag agents below 0.8 success at the last trajectory. The information bottleneck is a
-# trade-off, not a knob with a right end: a tiny β makes the belief collapse after one or two
-# trajectories, rewarded or not, which is exactly the overconfidence section 4 finds in the
-# early posteriors; a large β keeps hypotheses spread, at the price of slower exploitation. A
-# β agent replaced by a short stand-in run (labelled SHORT RUN) says nothing about β; its row
-# only shows that the code runs.
+# flag agents below 0.8 success at the last trajectory. How to read them: the information
+# bottleneck is a trade-off, not a knob with a right end. If a small β's belief collapses
+# after one or two trajectories, rewarded or not (tiny final variance, large KL, few goals
+# found), that is the overconfidence section 4 finds in the early posteriors, made worse; if
+# a large β keeps its hypotheses spread after a reward, it pays with slower exploitation
+# (lower success at the last trajectory). A β agent replaced by a short stand-in run
+# (labelled SHORT RUN) says nothing about β; its row only shows that the code runs.
 
 # %% [markdown]
 # ## 4. The context-size slider
@@ -600,7 +601,7 @@ if len(z["rows"]):
 #
 # The posterior mean of each of the 100 goals after a full meta-test context (20 trajectories,
 # posterior sampling), projected onto its two principal axes, coloured by the goal's angle.
-# A smooth ring or arc ordered by angle means z encodes *where* the goal is continuously; the
+# A smooth arc (or ring) ordered by angle means z encodes *where* the goal is continuously; the
 # printed R² is how much of (cos θ, sin θ) a linear map of the 5-D mean explains.
 
 # %%
@@ -615,7 +616,7 @@ for ax, (label, a) in zip(axes[0], agents.items(), strict=True):
     Y = np.c_[np.cos(np.radians(angles)), np.sin(np.radians(angles))]
     coef, *_ = np.linalg.lstsq(X, Y, rcond=None)
     r2 = 1 - ((Y - X @ coef) ** 2).sum() / ((Y - Y.mean(0)) ** 2).sum()
-    sc = ax.scatter(proj[:, 0], proj[:, 1], c=angles, cmap="twilight", vmin=0, vmax=180, s=14)
+    sc = ax.scatter(proj[:, 0], proj[:, 1], c=angles, cmap="viridis", vmin=0, vmax=180, s=14)
     ax.set_title(f"{label}\nPCA {expl[0]:.0%} + {expl[1]:.0%}, R² {r2:.2f}, "
                  f"found {r.reached.any(1).mean():.0%}", fontsize=8)
     ax.set(xlabel="PC 1", ylabel="PC 2")
@@ -633,10 +634,10 @@ print(f"{SHIPPED}: distance from the centre of the PCA plane, goals found "
          if (~lat_found).any() else "(none)"))
 
 # %% [markdown]
-# For the shipped agent the means lie on a ring ordered by angle: z is a continuous code of
+# For the shipped agent the means lie on an arc ordered by angle: z is a continuous code of
 # the goal's direction, learnt from the critic's Bellman error alone (nothing told the encoder
 # about angles). The goals whose meta-test never found them sit apart, nearer the centre
-# (the cell below measures it): their context held no reward, so their mean says "not where I
+# (the cell above measures it): their context held no reward, so their mean says "not where I
 # looked" rather than "here".
 #
 # ## Summary
@@ -649,9 +650,11 @@ print(f"{SHIPPED}: distance from the centre of the PCA plane, goals found "
 #   against the strongest simple baseline, and on each task anew.
 # * A context without reward is informative: the encoder reads "no reward here" and its
 #   hypotheses move away from where it has been.
-# * β trades how fast the belief collapses against how calibrated it stays.
+# * β should trade how fast the belief collapses against how well it keeps exploring;
+#   section 3 checks that prediction on whichever β agents are shipped.
 #
-# This notebook is also served as a Voilà app (the widgets without the code).
+# The widgets keep all their state in Python (every control is an attribute of its
+# explorer), so they also work when the notebook is served without its code, e.g. by Voilà.
 
 # %%
 print(f"notebook run time: {time.time() - T_START:.0f} s")
