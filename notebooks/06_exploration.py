@@ -155,9 +155,11 @@ eps = torch.randn(64, agent.latent_dim, generator=torch.Generator().manual_seed(
 # region) in at least one of the first k trajectories, k = 1..20. **Coverage**: how much of
 # the semicircle the first 5 trajectories explore, defined as the fraction of the task's 100
 # goal positions that lie within 0.2 (the goal radius) of some position visited, i.e. the
-# goals those trajectories would have found. Dithering is written in the course code, not in
-# the algorithm's `pearl/`: the same loop as the library's rollout, except that z is drawn
-# inside it.
+# goals those trajectories would have found. Also, over the same 5 trajectories: the **path
+# length** of a trajectory (the distance travelled in its 20 steps; a full step is at most
+# 0.14) and the share of **idle steps** (steps shorter than 0.02: waiting). Dithering is
+# written in the course code, not in the algorithm's `pearl/`: the same loop as the
+# library's rollout, except that z is drawn inside it.
 
 # %%
 display(source_markdown(ex.dithering_rollout))
@@ -182,13 +184,14 @@ print(f"{len(runs)} strategies x {len(goals_rep)} meta-tests in {time.time() - t
 
 ks = [k for k in (1, 2, 5, 10, 20) if k <= K]
 header = ("| strategy | agent | " + " | ".join(f"found within {k}" for k in ks)
-          + f" | success of trajectory {K} | coverage, first 5 |")
-lines = [header, "|" + " --- |" * (len(ks) + 4)]
+          + f" | success of trajectory {K} | coverage, first 5 | path length | idle steps |")
+lines = [header, "|" + " --- |" * (len(ks) + 6)]
 for name, s in summaries.items():
     who = STRATEGY_ROWS[name][0] if STRATEGY_ROWS[name][1] != "scripted" else "—"
     cells = [f"{s['within'][k - 1]:.2f} ± {s['within_std'][k - 1]:.2f}" for k in ks]
     lines.append(f"| {name} | {who} | " + " | ".join(cells)
-                 + f" | {s['last']:.2f} | {s['coverage']:.3f} ± {s['coverage_std']:.3f} |")
+                 + f" | {s['last']:.2f} | {s['coverage']:.3f} ± {s['coverage_std']:.3f} | "
+                 f"{s['path_length']:.2f} | {s['idle']:.0%} |")
 table_md = "\n".join(lines)
 display(Markdown(f"Test goals: {len(test_goals)}, runs: {N_RUNS} (mean ± std over runs)\n\n"
                  + table_md))
@@ -303,14 +306,16 @@ for seed, d, p in zip(seeds_run, by["dithering"], by["posterior"], strict=True):
 #   Dithering, which redraws z at every step from the same beliefs, explores *more* of the
 #   semicircle in its first five trajectories and finds goals at least as fast on most seeds
 #   of the preset (the count is printed above); where it is worse, the printed line names the
-#   seed and its shipped success (the preset's weakest seed, in the full run). The
-#   reason is visible in the trajectory panels: for this policy z
-#   is not action noise but a *direction* ("the goal is over there"); a trajectory that
-#   changes its mind every step sweeps along the semicircle instead of parking at one guess,
-#   and once a reward has narrowed the posterior, per-step draws barely differ, so
-#   exploitation does not suffer. Posterior sampling's advantage in the paper's argument is
-#   against *uncorrelated* randomness, which would jitter in place; on a task where the
-#   sweep of a changing hypothesis covers ground, per-step sampling is a strong baseline.
+#   seed and its shipped success (the preset's weakest seed, in the full run). Its
+#   trajectories do look like per-step noise, jittery random walks; the mechanism is in the
+#   path-length and idle columns. With z fixed, the policy walks straight to the goal it
+#   believes in and then **waits there** for the rest of the episode (it was trained to sit on
+#   its goal); with z redrawn at every step the target keeps changing, so the robot never
+#   settles, travels much further in its 20 steps and brushes past more goal regions. Once a
+#   reward has narrowed the posterior, per-step draws barely differ, so exploitation does not
+#   suffer either. The paper's argument is against randomness that cancels out; here the
+#   randomness keeps the robot moving, and one hypothesis per episode spends much of each
+#   episode waiting at a wrong guess.
 # * The official protocol's five prior trajectories explore more of the semicircle than
 #   updating the belief after each empty trajectory does (section 4 looks inside those early
 #   posteriors).
@@ -607,7 +612,8 @@ if len(z["rows"]):
 # %%
 lat_goals = all_goals[: budget(100, 12)]
 angles = np.degrees(np.arctan2(lat_goals[:, 1], lat_goals[:, 0]))
-fig, axes = plt.subplots(1, len(agents), figsize=(3.6 * len(agents), 3.4), squeeze=False)
+fig, axes = plt.subplots(1, len(agents), figsize=(3.6 * len(agents), 3.4), squeeze=False,
+                         layout="constrained")
 for ax, (label, a) in zip(axes[0], agents.items(), strict=True):
     r = ex.explore(a, lat_goals, "posterior", K, 1, seed=3)
     mu, _ = ex.final_posteriors(a, r)

@@ -167,6 +167,8 @@ def test_prior_only_never_infers_and_oracle_and_scripted():
     assert scripted.reached.all() and np.isnan(scripted.z).all()
     s = ex.strategy_summary(scripted, 1)
     assert s["within_at"][1] == 1.0 and s["last"] == 1.0 and s["first_k"] == 1.0
+    # Straight to the goal (about 1 away at up to 0.14 a step), then waiting there.
+    assert 1.0 <= s["path_length"] <= 1.2 and 0.4 < s["idle"] < 0.7
     with pytest.raises(ValueError, match="strategy must be one of"):
         ex.explore(agent, GOALS, "epsilon-greedy")
     with pytest.raises(ValueError, match="needs an agent"):

@@ -419,8 +419,10 @@ def strategy_summary(run: ExplorationRun, n_runs: int, ks: Sequence[int] = (1, 2
         runs), ``within_std`` ``(K,)`` (std over runs), ``within_at`` ``{k: mean}``,
         ``last`` (success of the K-th trajectory), ``coverage``/``coverage_std`` (fraction of
         the semicircle's 100 goals within 0.2 of a point visited in the first ``n_cover``
-        trajectories, mean over tasks and runs; std over runs) and ``first_k`` (mean index of
-        the first successful trajectory over tasks that found the goal).
+        trajectories, mean over tasks and runs; std over runs), ``path_length`` (distance
+        travelled per trajectory in those trajectories), ``idle`` (the share of their steps
+        that move less than 0.02, a fifth of a full step: waiting) and ``first_k`` (mean
+        index of the first successful trajectory over tasks that found the goal).
     """
     n = len(run.reached)
     if n % n_runs:
@@ -430,7 +432,9 @@ def strategy_summary(run: ExplorationRun, n_runs: int, ks: Sequence[int] = (1, 2
     cov = coverage(pos).reshape(n_runs, -1).mean(1)  # (R,)
     found = run.reached.any(1)
     first = np.argmax(run.reached, axis=1) + 1
+    steps = np.linalg.norm(np.diff(run.positions[:, :n_cover], axis=2), axis=-1)  # (n, k, H)
     return {
+        "path_length": float(steps.sum(-1).mean()), "idle": float((steps < 0.02).mean()),
         "strategy": run.strategy, "within": within.mean(0), "within_std": within.std(0),
         "within_at": {int(k): float(within.mean(0)[k - 1]) for k in ks if k <= run.n_trajs},
         "last": float(run.reached[:, -1].mean()),
