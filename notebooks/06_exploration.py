@@ -43,7 +43,7 @@
 #
 # **Run time:** a few minutes on a 2-core CPU with the shipped agents (the cell at the end
 # prints the time of this run). Agents that are missing from `data/` are replaced by short,
-# clearly labelled training runs, which add a few minutes each. With `PEARL_LITE_SMOKE=1`
+# clearly labelled training runs, which add a minute or two each. With `PEARL_LITE_SMOKE=1`
 # every budget shrinks to seconds and every code path still runs.
 
 # %%
@@ -597,9 +597,9 @@ if len(z["rows"]):
 # mean has moved. And its hypotheses do not spread over all the unexplored semicircle: they
 # **crowd into a much narrower range** than the prior's (the coverage and spread numbers).
 # The agent is sure where the goal is not, and then jumps to a confident guess of where it
-# is. That is why, in section 1, five prior trajectories explored more than updating the
-# belief after each empty one: the official protocol's `num_exp_traj_eval = 5` is not an
-# arbitrary detail.
+# is. That is one reason why, in section 1, five prior trajectories explored more than
+# updating the belief after each empty one: the official protocol's `num_exp_traj_eval = 5`
+# is not an arbitrary detail.
 
 # %% [markdown]
 # ## 5. The latent space
