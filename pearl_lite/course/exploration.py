@@ -619,7 +619,7 @@ def _circ_std(angles_deg: np.ndarray) -> float:
     """Circular standard deviation of angles in degrees (0 when all agree)."""
     a = np.deg2rad(np.asarray(angles_deg, dtype=np.float64))
     R = min(float(np.hypot(np.cos(a).mean(), np.sin(a).mean())), 1.0)
-    return float(np.degrees(np.sqrt(max(-2.0 * np.log(max(R, 1e-12)), 0.0))))
+    return abs(float(np.degrees(np.sqrt(max(-2.0 * np.log(max(R, 1e-12)), 0.0)))))
 
 
 def zero_reward_test(agent: PEARLAgent, run: ExplorationRun, eps: Tensor,
