@@ -54,6 +54,7 @@ def test_moving_k_changes_the_figure(explorer):
     explorer.k.value = 3
     view = explorer.last_view
     assert view["k"] == 3 and view["positions"].shape == (3, 21, 2)
+    assert "after k = 3 of 4 trajectories" in explorer.caption.value
     segs = explorer._art["traj"].get_segments()
     assert len(segs) == 3 and np.allclose(segs[2], view["positions"][2])
     assert explorer.image.value != png0

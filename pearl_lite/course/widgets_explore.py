@@ -14,6 +14,7 @@ times it).
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import time
 from collections.abc import Mapping
@@ -60,12 +61,13 @@ class _Blitter:
     The artists in ``dynamic`` are marked animated: the first :meth:`png` draws everything
     else and keeps that background; each later call restores it, draws only the dynamic
     artists and encodes the pixels (what keeps a slider move under 300 ms on a busy CPU;
-    ticks and text are most of matplotlib's drawing time). ``fig.savefig`` still draws
-    everything, animated artists included (matplotlib draws them when saving).
+    ticks and text are most of matplotlib's drawing time). Artists in ``hidden`` (a long
+    title, shown as HTML next to the image instead) are left out of the blitted image.
+    After :meth:`full_draw`, ``fig.savefig`` draws everything (for animations).
     """
 
-    def __init__(self, fig: Figure, dynamic: list[Any]) -> None:
-        self.fig, self.dynamic = fig, list(dynamic)
+    def __init__(self, fig: Figure, dynamic: list[Any], hidden: list[Any] | None = None) -> None:
+        self.fig, self.dynamic, self.hidden = fig, list(dynamic), list(hidden or [])
         for a in self.dynamic:
             a.set_animated(True)
         self._background: Any = None
@@ -84,8 +86,12 @@ class _Blitter:
         if self._background is None:
             for a in self.dynamic:
                 a.set_animated(True)
+            for a in self.hidden:  # shown elsewhere (an HTML caption) while blitting
+                a.set_visible(False)
             canvas.draw()
             self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for a in self.hidden:
+                a.set_visible(True)
         else:
             canvas.restore_region(self._background)
         renderer = canvas.get_renderer()
@@ -127,13 +133,14 @@ class TrajectoryExplorer:
     Controls (ipywidgets, attributes): ``goal`` (Dropdown), ``angle`` and ``radius``
     (FloatSliders for a custom goal), ``k`` (IntSlider: trajectories so far), ``play`` (Play,
     linked to ``k``), ``beta`` (SelectionSlider over the agents), ``run`` (IntSlider),
-    ``protocol`` (ToggleButtons), ``image`` (the rendered figure), ``info`` (HTML).
+    ``protocol`` (ToggleButtons), ``caption`` (the figure's title, HTML), ``image`` (the
+    rendered figure), ``info`` (HTML).
     """
 
     def __init__(self, agents: Mapping[str, Any], goals: Mapping[str, np.ndarray],
                  n_trajs: int = 20, n_hypotheses: int = 64, n_runs: int = 5,
                  notes: Mapping[str, str] | None = None, default_agent: str | None = None,
-                 dpi: float = 66.0) -> None:
+                 dpi: float = 62.0) -> None:
         import ipywidgets as w
 
         if not agents:
@@ -168,6 +175,7 @@ class TrajectoryExplorer:
                                continuous_update=False)
         self.protocol = w.ToggleButtons(options=list(PROTOCOLS), description="protocol")
         self.image = w.Image(format="png")
+        self.caption = w.HTML()  # the figure's title, as text (cheaper than drawing it)
         self.info = w.HTML()
         for c in (self.goal, self.k, self.beta, self.run, self.protocol):
             c.observe(self._on_change, names="value")
@@ -342,8 +350,10 @@ class TrajectoryExplorer:
         self._axes = (ax_tr, ax_hy, ax_var, ax_rew)
         self._art = art
         self.fig = fig
-        dynamic = [a for key, a in art.items() if key not in ("var_bars", "rew_bars")]
-        self._blit = _Blitter(fig, [*dynamic, *art["var_bars"], *art["rew_bars"]])
+        dynamic = [a for key, a in art.items() if key not in ("var_bars", "rew_bars",
+                                                               "suptitle")]
+        self._blit = _Blitter(fig, [*dynamic, *art["var_bars"], *art["rew_bars"]],
+                              hidden=[art["suptitle"]])
         return fig
 
     def draw(self, view: dict[str, Any]) -> Figure:
@@ -400,6 +410,7 @@ class TrajectoryExplorer:
         t0 = time.perf_counter()
         view = self.view()
         self.draw(view)
+        self.caption.value = f"<b>{html.escape(self._art['suptitle'].get_text())}</b>"
         self.image.value = self._blit.png()
         self.last_render_s = time.perf_counter() - t0
         first = view["first_success"]
@@ -417,7 +428,7 @@ class TrajectoryExplorer:
             w.HBox([self.goal, self.beta]),
             w.HBox([self.angle, self.radius]),
             w.HBox([self.play, self.k, self.run]),
-            self.protocol, self.image, self.info,
+            self.protocol, self.caption, self.image, self.info,
         ])
 
     def animation(self, agent_label: str, goal: np.ndarray, run: int = 0, k_prior: int = 1,
