@@ -243,3 +243,80 @@ def test_untouched_pearl_stubs_fall_back_with_one_notice_each(pearl_reference, m
     out = capsys.readouterr().out
     for name in names:
         assert out.count(f"[exercises] ex4_pearl.{name} is not implemented yet") == 1, out
+
+
+# ---- every lookup in the library names an exercise and passes its reference -------------------
+
+
+def _lookups():
+    import re
+    from pathlib import Path
+
+    import pearl_lite
+
+    root = Path(pearl_lite.__file__).parent
+    pattern = re.compile(r'implementation\(\s*"(\w+)\.(\w+)",\s*(\w+)\)')
+    for path in sorted(root.rglob("*.py")):
+        if "exercises" not in path.parts:
+            for module, name, default in pattern.findall(path.read_text()):
+                yield path.relative_to(root).as_posix(), module, name, default
+
+
+def test_every_lookup_names_an_exercise_and_its_reference():
+    found = list(_lookups())
+    wired = {(m, n) for _, m, n, _ in found}
+    for where, module, name, default in found:
+        ref = reference(module, name)  # raises for an unknown exercise
+        assert ref.__name__ == default, f"{where}: {module}.{name} falls back to {default}"
+    # every exercise of notebooks 2-4 reaches the library; of notebook 1, the ELBO
+    import importlib
+
+    for module in ("ex2_encoder", "ex3_sac", "ex4_pearl"):
+        for name in importlib.import_module(f"pearl_lite.exercises.{module}").REFERENCES:
+            assert (module, name) in wired, f"{module}.{name} is never looked up"
+    assert ("ex1_vae", "elbo") in wired
+
+
+def _vae_run():
+    from pearl_lite.course.data import load_digits
+    from pearl_lite.course.vae import VAEConfig, train_vae
+
+    data = load_digits()
+    model, history = train_vae(VAEConfig(latent_dim=2, hidden_sizes=(16,), n_epochs=2,
+                                         eval_every=1, batch_size=256), data)
+    return [p.detach().clone() for p in model.parameters()], history["test_elbo"]
+
+
+def test_vae_trains_with_the_learners_elbo(mine, monkeypatch):
+    from pearl_lite.course.vae import ElboTerms
+
+    exercises.use("reference")
+    weights, test_elbo = _vae_run()
+    exercises.use("mine")
+    ref = reference("ex1_vae", "elbo")
+
+    def kl_ignored(model, x, beta=1.0):
+        t = ref(model, x, beta)
+        return ElboTerms(t.recon_log_lik, t.kl, t.recon_log_lik)
+
+    from pearl_lite.exercises import ex1_vae
+
+    monkeypatch.setattr(ex1_vae, "elbo", kl_ignored)
+    assert not _same(_vae_run()[0], weights)
+    monkeypatch.setattr(ex1_vae, "elbo", _plain_wrapper("ex1_vae", "elbo"))
+    got_weights, got_elbo = _vae_run()
+    assert _same(got_weights, weights) and got_elbo == test_elbo
+
+
+def test_a_check_cell_reports_a_file_that_does_not_load(monkeypatch, capsys):
+    import importlib
+
+    def broken(*args, **kwargs):
+        return None
+
+    broken.__module__, broken.__name__ = "pearl_lite.exercises.ex3_sac", "soft_q_target"
+    monkeypatch.setattr(ex3_sac, "soft_q_target", broken)
+    monkeypatch.setattr(importlib, "reload", lambda m: (_ for _ in ()).throw(
+        SyntaxError("invalid syntax (ex3_sac.py, line 3)")))
+    assert checks.run(checks.check_soft_q_target, broken) is False
+    assert "does not load: SyntaxError" in capsys.readouterr().out

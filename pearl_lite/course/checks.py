@@ -32,8 +32,13 @@ def run(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -> 
     reloaded), so a check cell sees the learner's latest edit without a kernel restart. In a
     notebook write ``_ = checks.run(...)``, or the returned ``False`` shows under the verdict.
     """
-    fn = _reloaded(fn)
     name = getattr(fn, "__name__", "your function")
+    try:
+        fn = _reloaded(fn)
+    except Exception as err:  # a syntax error in the learner's file: a verdict, not a traceback
+        print(f"[x] {name}: {getattr(fn, '__module__', 'its module')} does not load: "
+              f"{type(err).__name__}: {err}")
+        return False
     try:
         check(fn)
     except NotImplementedError as err:
@@ -47,9 +52,14 @@ def run(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -> 
 
 
 def _reloaded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The current version of an exercise function: its module reloaded from the file."""
+    """The current version of an exercise function: its module reloaded from the file.
+
+    Only a function that is its module's attribute of that name is re-read (a wrapper of it,
+    or a function defined elsewhere, is checked as it is).
+    """
     module, name = getattr(fn, "__module__", "") or "", getattr(fn, "__name__", "")
-    if not module.startswith("pearl_lite.exercises.ex") or module not in sys.modules:
+    if not module.startswith("pearl_lite.exercises.ex") or \
+            getattr(sys.modules.get(module), name, None) is not fn:
         return fn
     return getattr(importlib.reload(sys.modules[module]), name, fn)
 
