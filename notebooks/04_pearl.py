@@ -42,7 +42,7 @@
 # attempted, `[x]` wrong with a hint, `[ok]`) and re-reads your file, so no kernel restart is
 # needed; the rest of the notebook uses the library, so it runs whether or not you have done
 # them. From a shell: `python -m pytest tests/exercises/test_ex4_pearl.py`. The section *Your
-# code in the loop* (after section 4) trains PEARL with your functions.
+# code in the loop* (end of section 4) trains PEARL with your functions.
 #
 # **Run time:** the full run takes **about 9 to 11 minutes** on a 2-core CPU: 545 s and 676 s
 # for `python scripts/build_notebooks.py notebooks/04_pearl.py` in two builds, of which 515 s
