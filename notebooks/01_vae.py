@@ -177,7 +177,7 @@ print("torch.distributions", reference)
 # KL is not symmetric); `None` means the unit Gaussian.
 
 # %%
-checks.run(checks.check_gaussian_kl, ex1_vae.gaussian_kl)
+_ = checks.run(checks.check_gaussian_kl, ex1_vae.gaussian_kl)
 
 # %% [markdown]
 # The reference, checked against `torch.distributions` and a Monte-Carlo estimate
@@ -209,7 +209,7 @@ print("Monte Carlo        ", (q.log_prob(z) - p.log_prob(z)).sum(-1).mean().item
 # `eps` with `torch.randn_like(mu)` when it is not given.
 
 # %%
-checks.run(checks.check_reparameterize, ex1_vae.reparameterize)
+_ = checks.run(checks.check_reparameterize, ex1_vae.reparameterize)
 
 # %% [markdown]
 # **Measured: how much lower is the variance?** Take the objective
@@ -265,7 +265,7 @@ for t, vs, vr in zip(targets, var_score, var_rep, strict=True):
 # per image: the caller averages for a loss); the returned `kl` is unweighted.
 
 # %%
-checks.run(checks.check_elbo, ex1_vae.elbo)
+_ = checks.run(checks.check_elbo, ex1_vae.elbo)
 
 # %% [markdown]
 # ## Training on the digits
