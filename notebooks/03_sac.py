@@ -43,7 +43,6 @@
 # `PEARL_LITE_SMOKE=1` to shrink every budget to seconds (what the test suite does; about 30 s).
 
 # %%
-import inspect
 import json
 import time
 from pathlib import Path
@@ -52,9 +51,11 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 
 from pearl_lite import exercises
 from pearl_lite.course import checks
+from pearl_lite.course.notebook_tools import source_markdown
 from pearl_lite.course.plotting import COLORS, plot_mean_std, smooth, use_course_style
 from pearl_lite.distributions import TanhGaussian, tanh_gaussian_log_prob
 from pearl_lite.exercises import ex3_sac
@@ -73,11 +74,6 @@ torch.set_num_threads(1)  # small networks: one thread is as fast, and fair to a
 DATA = Path("..") / "data"
 T_START = time.time()
 print("smoke mode" if smoke_mode() else "full run")
-
-
-def show(fn):
-    """Print a library function's source, so the formula and its code sit side by side."""
-    print(inspect.getsource(fn))
 
 
 # %% [markdown]
@@ -129,7 +125,7 @@ _ = checks.run(checks.check_tanh_gaussian_log_prob, ex3_sac.tanh_gaussian_log_pr
 # The library's version, which `TanhGaussian.rsample()` uses for every policy sample:
 
 # %%
-show(tanh_gaussian_log_prob)
+display(source_markdown(tanh_gaussian_log_prob, hidden=True))
 
 # %% [markdown]
 # Why the correction matters: a histogram of squashed samples against the density with and
@@ -198,7 +194,7 @@ print(f"Pendulum episode ended after {n_steps} steps: terminated={terminated}, "
 _ = checks.run(checks.check_soft_q_target, ex3_sac.soft_q_target)
 
 # %%
-show(soft_q_target)
+display(source_markdown(soft_q_target, hidden=True))
 
 # %% [markdown]
 # The critics minimise $\tfrac12 \sum_k \mathbb{E}\big[(Q_k(s, a) - y)^2\big]$ over replayed
@@ -217,7 +213,7 @@ show(soft_q_target)
 # policy's mean and standard deviation, as the VAE's sample did in notebook 1.
 
 # %%
-show(policy_loss)
+display(source_markdown(policy_loss))
 
 # %% [markdown]
 # **The temperature.** A fixed $\alpha$ has to be retuned for every reward scale. SAC instead
@@ -239,7 +235,7 @@ show(policy_loss)
 _ = checks.run(checks.check_temperature_loss, ex3_sac.temperature_loss)
 
 # %%
-show(temperature_loss)
+display(source_markdown(temperature_loss, hidden=True))
 
 # %% [markdown]
 # `SAC.update` puts the pieces together in the order SB3 uses, so the two can be compared step

@@ -173,6 +173,9 @@ display(source_markdown(MetaTrainer.train_steps))
 # %%
 _ = checks.run(checks.check_sample_context, ex4_pearl.sample_context)
 
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "sample_context"), hidden=True))
+
 # %% [markdown]
 # Next, the loss whose gradient reaches the encoder. The z sampled from q(z | c) enters the Q
 # networks, so the squared Bellman error is back-propagated *through z into the encoder*; the KL
@@ -190,6 +193,9 @@ _ = checks.run(checks.check_sample_context, ex4_pearl.sample_context)
 # %%
 _ = checks.run(checks.check_critic_loss, ex4_pearl.critic_loss)
 
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "critic_loss"), hidden=True))
+
 # %% [markdown]
 # The policy and value losses then see `z.detach()`: only the critic (and the KL) shape the task
 # representation, as in the paper. Otherwise they are notebook 3's SAC losses, on `[s, z]`.
@@ -203,6 +209,9 @@ _ = checks.run(checks.check_critic_loss, ex4_pearl.critic_loss)
 
 # %%
 _ = checks.run(checks.check_actor_value_loss, ex4_pearl.actor_value_loss)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "actor_value_loss"), hidden=True))
 
 # %% [markdown]
 # `PEARLLearner.update` is one gradient step: the critic loss, its optimiser step, then the
@@ -239,6 +248,9 @@ _ = checks.run(checks.check_actor_value_loss, ex4_pearl.actor_value_loss)
 # %%
 _ = checks.run(checks.check_posterior_sampling, ex4_pearl.posterior_sampling)
 
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "posterior_sampling"), hidden=True))
+
 # %% [markdown]
 # ## 4. Sparse rewards, as the official code does it
 #
@@ -264,6 +276,9 @@ _ = checks.run(checks.check_posterior_sampling, ex4_pearl.posterior_sampling)
 
 # %%
 _ = checks.run(checks.check_store_paths, ex4_pearl.store_paths)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "store_paths"), hidden=True))
 
 # %% [markdown]
 # `get_config("sparse-point-robot", ..., sparse_rewards_for_critic=True)` trains the critic
