@@ -2,10 +2,12 @@
 ``--jobs``, Ray, and one-line errors. Smoke preset, two iterations, the two point robots."""
 
 import csv
+import importlib
 import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +233,13 @@ def test_a_failing_run_is_reported_after_the_others(suite, tmp_path, cli):
                        "num_iterations=2", "--out", str(out), "--no-progress")
     _one_line(code, err, "1 of 2 runs failed", "sparse-point-robot/seed0", "corrupt checkpoint")
     assert (out / "summary.csv").exists()  # the summary of what there is, all the same
+
+
+def test_console_script_and_cluster_extra_are_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    module, _, func = project["scripts"]["pearl-lite-benchmark"].partition(":")
+    assert getattr(importlib.import_module(module), func) is bench.main
+    assert any(r.startswith("ray") for r in project["optional-dependencies"]["cluster"])
 
 
 def test_command_line_entry_point(tmp_path):

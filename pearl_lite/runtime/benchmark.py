@@ -481,9 +481,22 @@ def read_progress(run_dir: str | Path) -> tuple[int, float | None]:
     return len(rows), latest
 
 
+def suite_progress(specs: Sequence[RunSpec]) -> tuple[int, list[tuple[str, float]]]:
+    """Iterations logged by all runs, and (name, latest test return) of the (at most) three
+    runs that logged most recently."""
+    done, latest = 0, []
+    for spec in specs:
+        n, ret = read_progress(spec.run_dir)
+        done += n
+        path = Path(spec.run_dir) / PROGRESS_FILE
+        if ret is not None and path.exists():
+            latest.append((path.stat().st_mtime, spec.name, ret))
+    return done, [(name, ret) for _, name, ret in sorted(latest, reverse=True)[:3]]
+
+
 class SuiteProgress:
-    """One tqdm bar over the suite: iterations of all runs (for the time left), runs done of
-    total, and the latest test return of the runs that logged one most recently.
+    """One tqdm bar over the suite: iterations of all runs (for the time left, at the average
+    rate so far), runs done of total, and the latest test returns.
 
     A background thread reads the runs' ``progress.csv`` every ``interval`` seconds, so it
     works the same for runs here, in worker processes and on Ray (shared filesystem).
@@ -502,8 +515,9 @@ class SuiteProgress:
             from tqdm.auto import tqdm
 
             total = sum(s.config().num_iterations for s in self.specs)
-            self.bar = tqdm(total=total, desc="suite", unit="itr", file=sys.stderr,
-                            dynamic_ncols=True)
+            initial = min(suite_progress(self.specs)[0], total)  # from an earlier, stopped try
+            self.bar = tqdm(total=total, initial=initial, desc="suite", unit="itr",
+                            smoothing=0, file=sys.stderr, dynamic_ncols=True)
 
     def __enter__(self) -> SuiteProgress:
         if self.enabled:
@@ -534,20 +548,17 @@ class SuiteProgress:
         """Re-read the runs' logs and redraw the bar."""
         if self.bar is None:
             return
-        done, latest = 0, []
-        for spec in self.specs:
-            n, ret = read_progress(spec.run_dir)
-            done += n
-            if ret is not None:
-                path = Path(spec.run_dir) / PROGRESS_FILE
-                latest.append((path.stat().st_mtime if path.exists() else 0.0, spec.name, ret))
-        latest = sorted(latest, reverse=True)[:3]
+        done, latest = suite_progress(self.specs)
         text = f"runs {self.runs_done}/{len(self.specs)}" + "".join(
-            f" | {name} {ret:.3g}" for _, name, ret in latest)
+            f" | {name} {ret:.3g}" for name, ret in latest)
         with self._lock:
-            self.bar.n = min(done, self.bar.total)
             self.bar.set_postfix_str(text, refresh=False)
-            self.bar.refresh()
+            step = min(done, self.bar.total) - self.bar.n
+            if step > 0:
+                self.bar.update(step)
+            else:  # rows past a checkpoint were dropped on resume, or nothing new
+                self.bar.n += step
+                self.bar.refresh()
 
 
 # ---- the summary ----------------------------------------------------------------------------
