@@ -141,6 +141,15 @@ def test_rerun_skips_finished_runs(suite, tmp_path, monkeypatch, capsys):
     assert [r["family"] for r in rows] == FAMILIES
     assert "runs 2/2" in capsys.readouterr().err  # the suite's progress bar
 
+    from pearl_lite.runtime.evaluate import evaluate_run as real_evaluate
+
+    # another --num-evals: meta-tested again, not trained again
+    monkeypatch.setattr(bench, "evaluate_run", lambda *a, **k: (
+        calls.append(("eval", k["num_evals"])), real_evaluate(*a, **k))[1])
+    _suite(out, num_evals=2)
+    assert calls == [("eval", 2), ("eval", 2)]
+    assert json.loads((out / "point-robot/seed0/adaptation.json").read_text())["num_evals"] == 2
+
 
 def test_interrupted_suite_resumes_to_the_same_result(suite, tmp_path, monkeypatch):
     """Killed in its second run, after that run's first checkpoint, then repeated: the same

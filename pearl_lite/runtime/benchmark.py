@@ -23,13 +23,14 @@ so is a run folder that holds a run of another config.
 
 **Meta-test and summary.** After its training each run is meta-tested with the official
 protocol (:func:`~pearl_lite.runtime.evaluate.evaluate_run`, ``--num-evals`` runs per test task,
-default: the config's) into its ``adaptation.json`` (redone only when the checkpoint is newer
-or ``--num-evals`` changed). Then :func:`summarize` writes ``OUT/summary.csv`` (one row per run:
-family, preset, seed, iterations, environment steps, wall-clock minutes, final return = the
-last meta-test trajectory's return averaged over the test tasks, the first (prior)
-trajectory's return, success on sparse tasks) and ``OUT/summary.md`` (the same table with a
-mean ± std row per family). ``--summary-only`` (or ``summarize(folder)`` in a notebook) builds
-both from existing run folders, e.g. the shipped ones in ``data/``, without training.
+default: the config's) into its ``adaptation.json``, unless that file is newer than the
+checkpoint and (with ``--num-evals``) made with as many runs. Then :func:`summarize` writes
+``OUT/summary.csv`` (one row per run: family, preset, seed, iterations, environment steps,
+wall-clock minutes, final return = the last meta-test trajectory's return averaged over the
+test tasks, the first (prior) trajectory's return, success on sparse tasks) and
+``OUT/summary.md`` (the same table with a mean ± std row per family and config).
+``--summary-only`` (or ``summarize(folder)`` in a notebook) builds both from existing run
+folders, e.g. the shipped ones in ``data/``, without training.
 
 **Parallel runs.** ``--jobs N`` trains N runs at once in separate processes on this machine,
 each with its config's ``torch_threads`` (1 in ``lite``): on a 2-core laptop, ``--jobs 2``.
@@ -297,8 +298,10 @@ def run_state(run_dir: str | Path, num_iterations: int) -> str:
     return "resume" if (run_dir / CONFIG_FILE).exists() else "new"
 
 
-def needs_meta_test(run_dir: str | Path, num_evals: int) -> bool:
-    """True unless ``adaptation.json`` is newer than the checkpoint and has ``num_evals``."""
+def needs_meta_test(run_dir: str | Path, num_evals: int | None = None) -> bool:
+    """True unless ``adaptation.json`` is newer than the checkpoint and (if ``num_evals`` is
+    given) was made with ``num_evals`` runs per task; ``None`` accepts any number, so that a
+    meta-test made by hand with more runs is kept."""
     run_dir = Path(run_dir)
     path = run_dir / ADAPTATION_FILE
     try:
@@ -307,7 +310,7 @@ def needs_meta_test(run_dir: str | Path, num_evals: int) -> bool:
         return True
     ckpt = run_dir / CHECKPOINT_FILE
     stale = ckpt.exists() and ckpt.stat().st_mtime > path.stat().st_mtime
-    return stale or saved.get("num_evals") != num_evals
+    return stale or (num_evals is not None and saved.get("num_evals") != num_evals)
 
 
 def meta_test_run(run_dir: str | Path, num_evals: int | None = None) -> dict[str, Any]:
@@ -346,7 +349,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
                   resume=outcome["state"] == "resume", device=spec.device, progress=False,
                   overrides=spec.overrides)
             outcome["trained"] = True
-        if needs_meta_test(spec.run_dir, spec.num_evals or cfg.num_evals):
+        if needs_meta_test(spec.run_dir, spec.num_evals):
             meta_test_run(spec.run_dir, spec.num_evals)
             outcome["evaluated"] = True
         saved = json.loads((Path(spec.run_dir) / ADAPTATION_FILE).read_text())
