@@ -281,6 +281,68 @@ def test_summary_only_and_summarize_of_shipped_data(suite, tmp_path, cli):
     assert not (ROOT / "data" / "summary.csv").exists()
 
 
+class FakeRay:
+    """Just enough of Ray's API to run ``run_ray`` here, synchronously: each task runs when
+    its result is asked for. Records ``init`` calls, task options and the most in flight."""
+
+    def __init__(self):
+        self.connected, self.inits, self.options, self.in_flight, self.most = False, [], [], 0, 0
+
+    def is_initialized(self):
+        return self.connected
+
+    def init(self, **kw):
+        self.connected = True
+        self.inits.append(kw)
+
+    def shutdown(self):
+        self.connected = False
+
+    def remote(self, fn):
+        ray = self
+
+        class Task:
+            def options(self, **kw):
+                ray.options.append(kw)
+                return self
+
+            def remote(self, *args):
+                ray.in_flight += 1
+                ray.most = max(ray.most, ray.in_flight)
+                return lambda: fn(*args)
+
+        return Task()
+
+    def wait(self, refs, num_returns=1):
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        self.in_flight -= 1
+        return ref()
+
+    def cancel(self, ref, force=False):
+        pass
+
+
+def test_ray_path_with_a_stand_in_for_ray(suite, tmp_path, monkeypatch):
+    """``run_ray``'s own logic (connect, one task per run with its CPUs, the --jobs cap,
+    disconnect), whether or not a real Ray cluster can start on this machine."""
+    fake = FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    out = tmp_path / "fake"
+    _suite(out, ray_address="local", jobs=1)
+    assert fake.inits == [{"num_cpus": 1, "include_dashboard": False, "logging_level": "WARNING"}]
+    assert fake.options == [{"num_cpus": 1, "num_gpus": 0}] * 2 and fake.most == 1
+    assert not fake.connected  # it connected, so it disconnected
+    _assert_same_runs(suite, out, [f"{f}/seed0" for f in FAMILIES])
+    fake.connected = True  # already connected (a notebook's own ray.init): used, left open
+    _suite(tmp_path / "fake2", families=["point-robot"], ray_address="ray://head:10001")
+    assert len(fake.inits) == 1 and fake.connected
+    fake.connected = False
+    _suite(tmp_path / "fake3", families=["point-robot"], ray_address="ray://head:10001")
+    assert fake.inits[-1] == {"address": "ray://head:10001", "logging_level": "WARNING"}
+
+
 @pytest.mark.slow
 def test_ray_local_suite_gives_the_same_results(suite, tmp_path):
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install -e '.[cluster]')")
