@@ -62,7 +62,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -727,6 +727,58 @@ def summarize(out_dir: str | Path, write: bool = True) -> list[dict[str, Any]]:
 # ---- the whole suite --------------------------------------------------------------------------
 
 
+def check_request(families: Sequence[str], seeds: Sequence[int], preset: str,
+                  jobs: int | None, num_evals: int | None, device: str,
+                  ray_address: str | None) -> tuple[list[str], list[int]]:
+    """The families and seeds of a valid request.
+
+    Raises:
+        CLIError: an unknown family or preset, no or negative seeds, ``jobs`` or ``num_evals``
+            below 1, an unknown or absent device, ``--ray`` without Ray.
+    """
+    family_list, seed_list = parse_families(families), check_seeds(seeds)
+    if preset not in PRESETS:
+        raise CLIError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    if jobs is not None and jobs < 1:
+        raise CLIError(f"--jobs must be a positive integer, got {jobs}")
+    if num_evals is not None and num_evals < 1:
+        raise CLIError(f"--num-evals must be a positive integer, got {num_evals}")
+    if device not in ("cpu", "cuda"):
+        raise CLIError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device == "cuda" and ray_address is None and not torch.cuda.is_available():
+        raise CLIError("--device cuda was asked for but no CUDA device is available")
+    if ray_address is not None:
+        import_ray()
+    return family_list, seed_list
+
+
+def check_out_dir(out: Path, preset: str, overrides: dict[str, Any],
+                  configs: dict[str, PEARLConfig], specs: Sequence[RunSpec]
+                  ) -> dict[str, Any] | None:
+    """The suite record already in ``out`` (None for a new suite), if the runs may go there.
+
+    Raises:
+        CLIError: ``out`` is a file, or holds a suite or runs of another preset or config.
+    """
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is a file, not a folder")
+    suite = read_suite(out) if out.is_dir() else None
+    check_suite_matches(out, suite, preset, overrides, configs)
+    for spec in specs:
+        check_run_folder(spec, configs[spec.family])
+    return suite
+
+
+def executor(specs: Sequence[RunSpec], jobs: int | None,
+             ray_address: str | None) -> Iterator[dict[str, Any]]:
+    """The outcomes of the runs, from Ray tasks, worker processes or this process."""
+    if ray_address is not None:
+        return run_ray(specs, ray_address, jobs)
+    if (jobs or 1) > 1 and len(specs) > 1:
+        return run_processes(specs, jobs or 1)
+    return run_serial(specs)
+
+
 def run_suite(
     families: Sequence[str],
     seeds: Sequence[int],
@@ -752,41 +804,17 @@ def run_suite(
             and the summary was written).
     """
     overrides = dict(overrides or {})
-    family_list = parse_families(families)
-    seed_list = check_seeds(seeds)
-    if preset not in PRESETS:
-        raise CLIError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    if jobs is not None and jobs < 1:
-        raise CLIError(f"--jobs must be a positive integer, got {jobs}")
-    if num_evals is not None and num_evals < 1:
-        raise CLIError(f"--num-evals must be a positive integer, got {num_evals}")
-    if device not in ("cpu", "cuda"):
-        raise CLIError(f"device must be 'cpu' or 'cuda', got {device!r}")
-    if device == "cuda" and ray_address is None and not torch.cuda.is_available():
-        raise CLIError("--device cuda was asked for but no CUDA device is available")
+    family_list, seed_list = check_request(families, seeds, preset, jobs, num_evals, device,
+                                           ray_address)
     configs = suite_configs(family_list, preset, overrides)
-    if ray_address is not None:
-        import_ray()
     out = Path(out).resolve()  # absolute: worker processes and Ray tasks write there
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} is a file, not a folder")
-    suite = read_suite(out) if out.is_dir() else None
-    check_suite_matches(out, suite, preset, overrides, configs)
     specs = plan_runs(out, family_list, seed_list, preset, overrides, num_evals, device)
-    for spec in specs:
-        check_run_folder(spec, configs[spec.family])
+    suite = check_out_dir(out, preset, overrides, configs, specs)
 
     write_suite(out, suite, preset, overrides, configs, seed_list, command)
-    execute: Callable[[], Iterator[dict[str, Any]]]
-    if ray_address is not None:
-        execute = lambda: run_ray(specs, ray_address, jobs)
-    elif (jobs or 1) > 1 and len(specs) > 1:
-        execute = lambda: run_processes(specs, jobs or 1)
-    else:
-        execute = lambda: run_serial(specs)
     failures = []
     with SuiteProgress(specs, enabled=progress) as bar:
-        for outcome in execute():
+        for outcome in executor(specs, jobs, ray_address):
             bar.run_finished()
             if outcome["error"]:
                 failures.append(f"{outcome['name']}: {outcome['error']}")
