@@ -158,7 +158,7 @@ print(f"grid:        mu = {grid_mean.numpy().round(4)}")
 # forgetting the clamp, order dependence, ignoring the mask.
 
 # %%
-checks.run(checks.check_product_of_gaussians, ex2_encoder.product_of_gaussians)
+_ = checks.run(checks.check_product_of_gaussians, ex2_encoder.product_of_gaussians)
 
 # %% [markdown]
 # ## 2. PEARL's encoder
@@ -239,7 +239,7 @@ print("exact posterior mean", mu_ex[0].numpy().round(3), " std",
 # latent dimension and not over tasks.
 
 # %%
-checks.run(checks.check_kl_bottleneck, ex2_encoder.kl_bottleneck)
+_ = checks.run(checks.check_kl_bottleneck, ex2_encoder.kl_bottleneck)
 
 # %% [markdown]
 # Now train a product-of-Gaussians encoder at β = 1. Each step takes 32 training tasks (from a

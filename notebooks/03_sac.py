@@ -43,7 +43,6 @@
 # `PEARL_LITE_SMOKE=1` to shrink every budget to seconds (what the test suite does; about 30 s).
 
 # %%
-import inspect
 import json
 import time
 from pathlib import Path
@@ -52,8 +51,11 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 
+from pearl_lite import exercises
 from pearl_lite.course import checks
+from pearl_lite.course.notebook_tools import source_markdown
 from pearl_lite.course.plotting import COLORS, plot_mean_std, smooth, use_course_style
 from pearl_lite.distributions import TanhGaussian, tanh_gaussian_log_prob
 from pearl_lite.exercises import ex3_sac
@@ -72,11 +74,6 @@ torch.set_num_threads(1)  # small networks: one thread is as fast, and fair to a
 DATA = Path("..") / "data"
 T_START = time.time()
 print("smoke mode" if smoke_mode() else "full run")
-
-
-def show(fn):
-    """Print a library function's source, so the formula and its code sit side by side."""
-    print(inspect.getsource(fn))
 
 
 # %% [markdown]
@@ -122,13 +119,13 @@ print("stable form       ", [f"{x:.3f}" for x in stable.tolist()])
 # with torch's `TanhTransform`, and tries saturated actions ($u = 20$) in float32.
 
 # %%
-checks.run(checks.check_tanh_gaussian_log_prob, ex3_sac.tanh_gaussian_log_prob)
+_ = checks.run(checks.check_tanh_gaussian_log_prob, ex3_sac.tanh_gaussian_log_prob)
 
 # %% [markdown]
 # The library's version, which `TanhGaussian.rsample()` uses for every policy sample:
 
 # %%
-show(tanh_gaussian_log_prob)
+display(source_markdown(tanh_gaussian_log_prob, hidden=True))
 
 # %% [markdown]
 # Why the correction matters: a histogram of squashed samples against the density with and
@@ -194,10 +191,10 @@ print(f"Pendulum episode ended after {n_steps} steps: terminated={terminated}, "
 # the critic loss checks that you never bootstrap-mask with `truncated`).
 
 # %%
-checks.run(checks.check_soft_q_target, ex3_sac.soft_q_target)
+_ = checks.run(checks.check_soft_q_target, ex3_sac.soft_q_target)
 
 # %%
-show(soft_q_target)
+display(source_markdown(soft_q_target, hidden=True))
 
 # %% [markdown]
 # The critics minimise $\tfrac12 \sum_k \mathbb{E}\big[(Q_k(s, a) - y)^2\big]$ over replayed
@@ -216,7 +213,7 @@ show(soft_q_target)
 # policy's mean and standard deviation, as the VAE's sample did in notebook 1.
 
 # %%
-show(policy_loss)
+display(source_markdown(policy_loss))
 
 # %% [markdown]
 # **The temperature.** A fixed $\alpha$ has to be retuned for every reward scale. SAC instead
@@ -235,10 +232,10 @@ show(policy_loss)
 # ### Ex 3.3: the temperature loss
 
 # %%
-checks.run(checks.check_temperature_loss, ex3_sac.temperature_loss)
+_ = checks.run(checks.check_temperature_loss, ex3_sac.temperature_loss)
 
 # %%
-show(temperature_loss)
+display(source_markdown(temperature_loss, hidden=True))
 
 # %% [markdown]
 # `SAC.update` puts the pieces together in the order SB3 uses, so the two can be compared step
@@ -288,6 +285,46 @@ plt.show()
 # entropy drifts down towards $-1$ nat as the policy commits to the torques that pay; after
 # 8,000 steps it has not reached the target yet, so $\alpha$ is still falling.
 #
+# ### Your code in the loop
+#
+# `exercises.use("mine")` makes the library call your Ex 3.1 to 3.3 wherever it calls the
+# references: `SAC.update` then builds its critic target with your `soft_q_target`, tunes
+# alpha with your `temperature_loss`, and every policy sample is scored by your
+# `tanh_gaussian_log_prob`. An exercise you have not done falls back to the reference, with a
+# one-line notice. The cell trains Pendulum twice from the same seed, once with your code and
+# once with the library's (under a minute), then switches back to the library for the rest of
+# the notebook. After editing your file, run the cell again: `use("mine")` re-reads it.
+#
+# What to compare: if you wrote the same operations in the same order as the library, the two
+# runs are **bit-identical**, to the last weight. A correct version written differently
+# differs in the last digits at first, and training amplifies rounding differences, so then
+# compare the trends: the critic loss, alpha falling, the entropy approaching its target. A
+# wrong one usually shows at once: alpha running away (a sign error in the temperature loss),
+# an entropy that never falls, critic losses that grow.
+
+# %%
+LOOP_STEPS = budget(1_000, 200)
+loop_logs = {}
+try:
+    for which in ("mine", "reference"):
+        exercises.use(which)
+        loop_agent, loop_log = train_sac("Pendulum-v1", SACConfig(seed=0, device="cpu"),
+                                         LOOP_STEPS, progress=False)
+        actor_weights = torch.cat([p.detach().flatten() for p in loop_agent.actor.parameters()])
+        loop_logs[which] = (loop_log.arrays("episodes"), actor_weights)
+finally:
+    exercises.use("reference")  # the rest of the notebook runs the library's code
+loop_keys = ("episode_return", "critic_loss", "alpha", "entropy")
+print("each column: yours | the library's, at the end of each training episode")
+print(f"{'step':>6}" + "".join(f"{k:>24}" for k in loop_keys))
+(ep_yours, actor_yours), (ep_lib, actor_lib) = loop_logs["mine"], loop_logs["reference"]
+for i, step in enumerate(ep_lib["step"]):
+    print(f"{step:>6.0f}" + "".join(f"{f'{ep_yours[k][i]:.4g} | {ep_lib[k][i]:.4g}':>24}"
+                                   for k in loop_keys))
+print("bit-identical actor weights" if torch.equal(actor_yours, actor_lib) else
+      "the actors differ: compare the trends (see above)")
+
+# %% [markdown]
 # ### Our SAC against Stable-Baselines3
 #
 # `benchmarks/sac_vs_sb3.py` trains our SAC and SB3's with the same hyperparameters (SB3's

@@ -34,7 +34,15 @@
 #    takes.
 #
 # **Prerequisites:** notebook 2 (the encoder, the KL bottleneck) and notebook 3 (SAC: twin Q,
-# the soft value, the tanh-Gaussian policy). No exercises here: the code is the library's.
+# the soft value, the tanh-Gaussian policy).
+#
+# **Exercises 4.1 to 4.5** live in `pearl_lite/exercises/ex4_pearl.py`: the context sampler,
+# the critic loss that trains the encoder, the actor and value losses, posterior sampling at
+# meta-test, and the sparse-reward protocol. Each check cell prints a verdict (`[ ]` not
+# attempted, `[x]` wrong with a hint, `[ok]`) and re-reads your file, so no kernel restart is
+# needed; the rest of the notebook uses the library, so it runs whether or not you have done
+# them. From a shell: `python -m pytest tests/exercises/test_ex4_pearl.py`. The section *Your
+# code in the loop* (end of section 4) trains PEARL with your functions.
 #
 # **Run time:** the full run takes **about 9 to 11 minutes** on a 2-core CPU: 545 s and 676 s
 # for `python scripts/build_notebooks.py notebooks/04_pearl.py` in two builds, of which 515 s
@@ -57,13 +65,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
+from pearl_lite import exercises
 from pearl_lite.config import PEARLConfig, get_config
+from pearl_lite.course import checks
 from pearl_lite.course import pearl_viz as pv
 from pearl_lite.course.data import DATA_DIR
 from pearl_lite.course.notebook_tools import ROOT, source_markdown
 from pearl_lite.course.plotting import COLORS, use_course_style
 from pearl_lite.envs import make_env
-from pearl_lite.pearl import MetaTrainer, PEARLLearner, meta_test, posterior_sampling
+from pearl_lite.exercises import ex4_pearl
+from pearl_lite.pearl import MetaTrainer, meta_test
 from pearl_lite.runtime.evaluate import load_agent
 from pearl_lite.runtime.train import train
 from pearl_lite.utils import budget, read_csv, smoke_mode
@@ -149,20 +160,58 @@ display(source_markdown(MetaTrainer.train_steps))
 # %% [markdown]
 # The two samplers are the two buffers: `self.rl_buffer` (all of a task's data) feeds
 # `self.rl_buffer.sample(...)`, and `self.context_batch(...)` draws from `self.enc_buffer`, which
-# `self.enc_buffer.clear(...)` empties for every sampled task before it collects anew. Next, the
-# loss whose gradient reaches the encoder. The z sampled from q(z | c) enters the Q networks,
-# so the squared Bellman error is back-propagated *through z into the encoder*; the KL term
-# pulls q(z | c) towards the prior (notebook 2's information bottleneck):
+# `self.enc_buffer.clear(...)` empties for every sampled task before it collects anew.
+#
+# ### Ex 4.1: the context sampler
+#
+# Implement `sample_context(rl_buffer, enc_buffer, task_slots, n, use_next_obs=False)` in
+# `pearl_lite/exercises/ex4_pearl.py`: the context batch `(T, n, context_dim)` that
+# `MetaTrainer.context_batch` hands to the encoder, `n` transitions for each task of
+# `task_slots`. You are given both buffers; the argument of section 1 says which one to draw
+# from. The check builds buffers whose old and recent transitions can be told apart.
 
 # %%
-display(source_markdown(PEARLLearner.critic_loss))
+_ = checks.run(checks.check_sample_context, ex4_pearl.sample_context)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "sample_context"), hidden=True))
+
+# %% [markdown]
+# Next, the loss whose gradient reaches the encoder. The z sampled from q(z | c) enters the Q
+# networks, so the squared Bellman error is back-propagated *through z into the encoder*; the KL
+# term pulls q(z | c) towards the prior (notebook 2's information bottleneck).
+#
+# ### Ex 4.2: the critic loss, with the encoder inside
+#
+# Implement `critic_loss(agent, batch, context, reward_scale, gamma, kl_lambda)`, the loss of
+# `PEARLLearner.critic_loss`: the Bellman error of both Q heads on `[s, z]` plus `kl_lambda`
+# times the KL of q(z | c) to the prior, reduced as the official code does (its docstring says
+# what to return). The batch carries both `terminated` and `truncated`. The check plants a
+# fixed z, compares every part, and looks at which networks receive a gradient. The library's
+# version, `pearl_lite.pearl.learner.critic_loss`, is the reference: read it once yours passes.
+
+# %%
+_ = checks.run(checks.check_critic_loss, ex4_pearl.critic_loss)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "critic_loss"), hidden=True))
 
 # %% [markdown]
 # The policy and value losses then see `z.detach()`: only the critic (and the KL) shape the task
-# representation, as in the paper. Otherwise they are notebook 3's SAC losses, on `[s, z]`:
+# representation, as in the paper. Otherwise they are notebook 3's SAC losses, on `[s, z]`.
+#
+# ### Ex 4.3: the actor and value losses
+#
+# Implement `actor_value_loss(agent, obs, z, alpha, mean_reg, std_reg)`, the loss of
+# `PEARLLearner.actor_value_loss`. `z` arrives straight from the critic loss, still attached to
+# the encoder's graph. The check compares the values and then asks which networks this loss
+# trains: the policy and V, and neither the encoder nor the Q networks' weights.
 
 # %%
-display(source_markdown(PEARLLearner.actor_value_loss))
+_ = checks.run(checks.check_actor_value_loss, ex4_pearl.actor_value_loss)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "actor_value_loss"), hidden=True))
 
 # %% [markdown]
 # `PEARLLearner.update` is one gradient step: the critic loss, its optimiser step, then the
@@ -186,10 +235,21 @@ display(source_markdown(PEARLLearner.actor_value_loss))
 # sample is a hypothesis about the task ("the goal is over there") that the agent acts on
 # consistently, then discards if the rewards say otherwise (Thompson sampling). In the library
 # (`pearl_lite/pearl/meta_test.py`) one such run over all test tasks at once is
-# `posterior_sampling`; `meta_test` repeats it `num_evals` times and averages:
+# `posterior_sampling`; `meta_test` repeats it `num_evals` times and averages.
+#
+# ### Ex 4.4: posterior sampling (Algorithm 2's loop)
+#
+# Implement `posterior_sampling(agent, venv, n_trajs, num_exp_traj_eval, max_path_length,
+# generator, deterministic=True, env_seed=0)`: the box above, for all tasks of `venv` at once
+# (`pearl_lite.pearl.sampler.rollout` runs one trajectory per task with a z you give it). The
+# check runs it on the sparse point robot with a policy that records the z it is given at
+# every step, and recomputes the belief each trajectory should have been drawn from.
 
 # %%
-display(source_markdown(posterior_sampling))
+_ = checks.run(checks.check_posterior_sampling, ex4_pearl.posterior_sampling)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "posterior_sampling"), hidden=True))
 
 # %% [markdown]
 # ## 4. Sparse rewards, as the official code does it
@@ -204,16 +264,69 @@ display(source_markdown(posterior_sampling))
 #
 # The kit does the same by default: the sampler carries the dense reward in `info`, the RL
 # buffer stores it for the critic, and the encoder buffer stores the sparse one
-# (`MetaTrainer.store`):
+# (`MetaTrainer.store`).
+#
+# ### Ex 4.5: the sparse-reward protocol
+#
+# Implement `store_paths(rl_buffer, enc_buffer, slots, paths, to_enc,
+# sparse_rewards_for_critic=False)`, which `MetaTrainer.store` calls after growing the RL
+# buffers: trajectory `i` of `paths` goes to task slot `slots[i]`, in the RL buffer (the
+# critic's data) and, when `to_enc`, in the encoder buffer (the context). Which reward goes
+# where is the whole exercise; the option is described just below.
 
 # %%
-display(source_markdown(MetaTrainer.store))
+_ = checks.run(checks.check_store_paths, ex4_pearl.store_paths)
+
+# %%
+display(source_markdown(exercises.reference("ex4_pearl", "store_paths"), hidden=True))
 
 # %% [markdown]
 # `get_config("sparse-point-robot", ..., sparse_rewards_for_critic=True)` trains the critic
 # on the sparse reward as well: a fully sparse setting, **harder than the paper's** (the critic
 # then has to learn from rare rewards too); it is an option, not what the paper reports.
 #
+# ### Your code in the loop
+#
+# `exercises.use("mine")` makes the library call your functions wherever it calls the
+# references: PEARL then samples contexts, computes its losses, stores its data and meta-tests
+# with what you wrote in `ex4_pearl.py` (and infers z with your `product_of_gaussians` and
+# `kl_bottleneck` of notebook 2, and scores actions with your `tanh_gaussian_log_prob` of
+# notebook 3). An exercise you have not done falls back to the reference, with a one-line
+# notice. The cell trains `point-robot` for a few iterations twice from the same seed, once
+# with your code and once with the library's (about a minute), then switches back to the
+# library for the rest of the notebook. After editing your file, run the cell again:
+# `use("mine")` re-reads it.
+#
+# What to compare: if you wrote the same operations in the same order as the library, the two
+# logs are **bit-identical**. A correct version written differently (say, a mean where the
+# library divides a sum) differs in the last digits at first, and training amplifies such
+# rounding differences, so then compare the trends: `qf_loss` falling, the KL leaving 0, the
+# posterior variance `z_var` falling, the test return rising, alike in both runs. A wrong one
+# usually shows at once: a `qf_loss` that explodes, a KL stuck at 0 or growing without bound, a
+# test return that stays where it started.
+
+# %%
+cfg_loop = get_config("point-robot", PRESET, num_iterations=budget(10, 1), torch_threads=1)
+loop_logs = {}
+try:
+    for which in ("mine", "reference"):
+        exercises.use(which)
+        loop_logs[which] = list(MetaTrainer(cfg_loop, seed=0).iterations())
+finally:
+    exercises.use("reference")  # the rest of the notebook runs the library's code
+loop_keys = ("train_return", "test_return", "qf_loss", "kl", "z_var")
+print("each column: yours | the library's")
+print(f"{'iteration':>9}" + "".join(f"{k:>24}" for k in loop_keys))
+for yours, lib in zip(loop_logs["mine"], loop_logs["reference"], strict=True):
+    cells = [f"{float(yours[k]):.4g} | {float(lib[k]):.4g}" if yours[k] != "" else "-"
+             for k in loop_keys]
+    print(f"{yours['iteration']:>9}" + "".join(f"{c:>24}" for c in cells))
+identical = all(y[k] == r[k] for y, r in zip(loop_logs["mine"], loop_logs["reference"],
+                                             strict=True) for k in loop_keys)
+print("bit-identical to the library's run" if identical else
+      "not identical: compare the trends (see above)")
+
+# %% [markdown]
 # ## 5. Training on the point robot
 #
 # `point-robot`: reach a goal drawn uniformly from the square [-1, 1]², dense reward minus the

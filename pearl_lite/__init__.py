@@ -5,8 +5,9 @@ The package is in four parts, each importing only the parts below it (a layers c
 
 1. **course** (``pearl_lite.course``): what only the notebooks need: the VAE and its digits,
    toy tasks, widgets, figures, plotting, exercise checks. Nothing in the library imports it.
-2. **runtime** (``pearl_lite.runtime``): what the paper does not describe: the ``train`` and
-   ``evaluate`` commands, run folders and checkpoints, CUDA-graph replay of the step.
+2. **runtime** (``pearl_lite.runtime``): what the paper does not describe: the ``train``,
+   ``evaluate`` and ``benchmark`` commands, run folders and checkpoints, CUDA-graph replay of
+   the step.
 3. **the algorithm** (``pearl_lite.pearl``, with ``pearl_lite.envs`` and ``pearl_lite.config``):
    the paper's boxes, one a file: agent, learner (the losses), sampler, Algorithm 1
    (``meta_train``), Algorithm 2 (``meta_test``); the task distributions; the presets.
@@ -14,8 +15,9 @@ The package is in four parts, each importing only the parts below it (a layers c
    tanh-Gaussian), ``nets``, ``buffers``, ``encoder`` (PEARL's context encoders), ``sac``
    (soft actor-critic), ``utils`` (seeding, devices, smoke mode, atomic files, CSV logs).
 
-``pearl_lite.exercises`` holds the learner's stubs; ``pearl_lite.train`` and
-``pearl_lite.evaluate`` are the ``python -m`` entry points of the runtime's commands.
+``pearl_lite.exercises`` holds the learner's stubs; ``pearl_lite.train``,
+``pearl_lite.evaluate`` and ``pearl_lite.benchmark`` are the ``python -m`` entry points of the
+runtime's commands.
 """
 
 __version__ = "0.1.0"

@@ -351,6 +351,10 @@ _SMOKE: dict[str, Any] = dict(
 )
 
 
+#: The direction families, which have exactly their two tasks (forward and backward).
+_TWO_TASK_FAMILIES = ("cheetah-dir", "ant-dir")
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """Command-line overrides ``["key=value", ...]`` to a dict for :func:`get_config`.
 
@@ -398,6 +402,8 @@ def get_config(env_name: str, preset: str = "lite", **overrides: Any) -> PEARLCo
             values.update(_LITE_MUJOCO, **_LITE_MUJOCO_FAMILY.get(env_name, {}))
     elif preset == "smoke":
         values.update(_SMOKE)
+        if env_name in _TWO_TASK_FAMILIES:
+            values["n_tasks"] = None  # their two tasks, not _SMOKE's 8
         # Keep the data per iteration tiny: one or two trajectories of each kind.
         h = values["max_path_length"]
         if not point:

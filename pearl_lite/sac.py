@@ -41,6 +41,7 @@ from torch import nn
 
 from pearl_lite.buffers import ReplayBuffer
 from pearl_lite.distributions import TanhGaussian
+from pearl_lite.exercises import implementation
 from pearl_lite.nets import MLP, EnsembleMLP, adam, polyak_update
 from pearl_lite.utils import CSVLogger, atomic_write_json, get_device, seed_everything
 
@@ -327,7 +328,8 @@ class SAC:
         alpha = self.alpha
         losses: dict[str, Tensor] = {"alpha": alpha}
         if self.learn_alpha:
-            loss_alpha = temperature_loss(self.log_alpha, log_prob_pi, self.target_entropy)
+            loss_alpha = implementation("ex3_sac.temperature_loss", temperature_loss)(
+                self.log_alpha, log_prob_pi, self.target_entropy)
             self.alpha_opt.zero_grad(set_to_none=True)
             loss_alpha.backward()
             self.alpha_opt.step()
@@ -341,8 +343,8 @@ class SAC:
             else:
                 next_action, next_log_prob = self.actor(next_obs).sample()  # a' ~ pi(.|s')
                 next_q = self.critic_target(next_obs, next_action)  # (2, B)
-                target_q = soft_q_target(rew, next_q, next_log_prob, terminated, cfg.gamma,
-                                         alpha)
+                target_q = implementation("ex3_sac.soft_q_target", soft_q_target)(
+                    rew, next_q, next_log_prob, terminated, cfg.gamma, alpha)
         q = self.critic(obs, act)  # (2, B)
         # 0.5 * sum over the twins of the MSE, as Stable-Baselines3 writes it.
         loss_q = 0.5 * ((q - target_q) ** 2).mean(dim=1).sum()

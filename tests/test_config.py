@@ -88,3 +88,13 @@ def test_every_field_has_a_docstring():
     for f in dataclasses.fields(PEARLConfig):
         line = next(i for i, s in enumerate(src.splitlines()) if s.strip().startswith(f"{f.name}:"))
         assert src.splitlines()[line + 1].strip().startswith('"""'), f.name
+
+
+def test_smoke_keeps_the_two_tasks_of_the_direction_families():
+    """``_SMOKE``'s 8 tasks would not build cheetah-dir or ant-dir (exactly 2 tasks each)."""
+    from pearl_lite.envs import make_env
+
+    for env in ("cheetah-dir", "ant-dir"):
+        cfg = get_config(env, "smoke")
+        assert cfg.n_tasks is None
+        assert len(make_env(env, n_tasks=cfg.n_tasks, seed=0).get_all_task_idx()) == 2

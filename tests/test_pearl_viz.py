@@ -167,8 +167,12 @@ def test_load_and_plot_ablations(tmp_path):
 def test_source_markdown_shows_the_whole_function():
     from pearl_lite.course.notebook_tools import source_markdown
     from pearl_lite.pearl import PEARLLearner
+    from pearl_lite.pearl.learner import critic_loss
 
-    md = source_markdown(PEARLLearner.critic_loss).data
-    assert md.startswith("`pearl_lite/pearl/learner.py`, `PEARLLearner.critic_loss`:")
-    assert "def critic_loss(self" in md and md.rstrip().endswith("```")
+    md = source_markdown(critic_loss).data
+    assert md.startswith("`pearl_lite/pearl/learner.py`, `critic_loss`:")
+    assert md.split("```python\n")[1].startswith("def critic_loss(") and md.rstrip().endswith("```")
     assert '"z_rep": z_rep' in md  # the last line of the function is there
+    md = source_markdown(PEARLLearner.update).data  # a method: headed by its class
+    assert md.startswith("`pearl_lite/pearl/learner.py`, `PEARLLearner.update`:")
+    assert "def update(self" in md and '"q_mean"' in md

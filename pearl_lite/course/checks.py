@@ -14,17 +14,31 @@ solutions (``pytest --impl=solutions``).
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 Tensor = torch.Tensor
 
 
 def run(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -> bool:
-    """Run ``check(fn)`` and print a verdict; never raises, returns whether it passed."""
+    """Run ``check(fn)`` and print a verdict; never raises, returns whether it passed.
+
+    A function of ``pearl_lite.exercises`` is re-read from its file first (its module is
+    reloaded), so a check cell sees the learner's latest edit without a kernel restart. In a
+    notebook write ``_ = checks.run(...)``, or the returned ``False`` shows under the verdict.
+    """
     name = getattr(fn, "__name__", "your function")
+    try:
+        fn = _reloaded(fn)
+    except Exception as err:  # a syntax error in the learner's file: a verdict, not a traceback
+        print(f"[x] {name}: {getattr(fn, '__module__', 'its module')} does not load: "
+              f"{type(err).__name__}: {err}")
+        return False
     try:
         check(fn)
     except NotImplementedError as err:
@@ -35,6 +49,19 @@ def run(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -> 
         return False
     print(f"[ok] {name} passes {check.__name__}")
     return True
+
+
+def _reloaded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The current version of an exercise function: its module reloaded from the file.
+
+    Only a function that is its module's attribute of that name is re-read (a wrapper of it,
+    or a function defined elsewhere, is checked as it is).
+    """
+    module, name = getattr(fn, "__module__", "") or "", getattr(fn, "__name__", "")
+    if not module.startswith("pearl_lite.exercises.ex") or \
+            getattr(sys.modules.get(module), name, None) is not fn:
+        return fn
+    return getattr(importlib.reload(sys.modules[module]), name, fn)
 
 
 def _close(a: Tensor, b: Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
@@ -559,4 +586,527 @@ def check_temperature_loss(fn: Callable[..., Tensor]) -> bool:
     if not _close(log_alpha.grad, -bracket.mean()):
         raise AssertionError(f"gradient wrt log_alpha is {log_alpha.grad.item():.4f}, expected "
                              f"{-bracket.mean().item():.4f}: use log_alpha itself, not alpha.")
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 4: PEARL (context sampler, critic loss, actor/value loss, posterior sampling, the
+# sparse-reward protocol)
+# ---------------------------------------------------------------------------------------------
+
+
+def _small_agent(env: str = "point-robot", obs_dim: int = 3, act_dim: int = 2, seed: int = 0,
+                 **overrides: Any):
+    """A tiny PEARL agent (16-unit networks, latent size 4), the same for every call."""
+    from pearl_lite.config import get_config
+    from pearl_lite.pearl.agent import PEARLAgent
+
+    cfg = get_config(env, "smoke", latent_dim=4, **overrides)
+    torch.manual_seed(seed)
+    return PEARLAgent(obs_dim, act_dim, cfg), cfg
+
+
+def _first_hint(got: Tensor, candidates: list[tuple[Tensor, str]], default: str,
+                atol: float = 1e-5) -> str:
+    return next((h for c, h in candidates if _close(got, c, atol=atol)), default)
+
+
+def _grad_sum(module: torch.nn.Module) -> float:
+    return float(sum(p.grad.abs().sum() for p in module.parameters() if p.grad is not None))
+
+
+def _dict_with(out: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(out, dict):
+        raise AssertionError(f"{what}: return a dict with keys {list(keys)}, got "
+                             f"{type(out).__name__}")
+    missing = [k for k in keys if k not in out]
+    if missing:
+        raise AssertionError(f"{what}: the returned dict lacks {missing}; it needs {list(keys)}")
+    return out
+
+
+def _two_buffers():
+    """An RL buffer with old and recent data per task and an encoder buffer with the recent data.
+
+    Three tasks, obs ``(task, i)``: ``i >= 100`` marks old data (RL buffer only), ``i < 8``
+    the recent round (both buffers). Recent rewards: dense ``-0.25`` in the RL buffer, sparse
+    ``0.5`` in the encoder buffer, as the sparse-reward protocol stores them.
+    """
+    from pearl_lite.buffers import MultiTaskReplayBuffer
+
+    rl = MultiTaskReplayBuffer(3, 2, 1, 64, seed=0)
+    enc = MultiTaskReplayBuffer(3, 2, 1, 16, seed=1)
+    for t in range(3):
+        old = np.stack([np.full(30, t), 100 + np.arange(30)], 1).astype(np.float32)
+        rl.add(t, old, np.full((30, 1), -0.7), np.full(30, -3.0), old + 0.5, np.zeros(30),
+               np.zeros(30))
+        new = np.stack([np.full(8, t), np.arange(8)], 1).astype(np.float32)
+        act = (np.arange(8) / 10.0 - 0.3).reshape(8, 1)
+        rl.add(t, new, act, np.full(8, -0.25), new + 0.5, np.zeros(8), np.zeros(8))
+        enc.add(t, new, act, np.full(8, 0.5), new + 0.5, np.zeros(8), np.zeros(8))
+    return rl, enc
+
+
+def check_sample_context(fn: Callable[..., Tensor]) -> bool:
+    """Check ``fn(rl_buffer, enc_buffer, task_slots, n, use_next_obs=False)`` (Ex 4.1).
+
+    Catches: context drawn from all data (the RL buffer) instead of the recent data of the
+    encoder buffer, rows that do not follow ``task_slots``, columns in the wrong order, one
+    transition repeated, and ``use_next_obs`` ignored.
+    """
+    rl, enc = _two_buffers()
+    slots = np.array([2, 0, 2])
+    got = _call2(fn, rl, enc, slots, 20, what="fn(rl_buffer, enc_buffer, task_slots, 20)")
+    if not torch.is_tensor(got):
+        raise AssertionError(f"return a tensor (T, n, context_dim), got {type(got).__name__}")
+    if got.shape != (3, 20, 4):
+        hint = ""
+        if got.shape == (3, 20, 6):
+            hint = " With use_next_obs=False a context is (s, a, r), without s'."
+        elif got.shape[:2] == (20, 3):
+            hint = " Tasks first: (T, n, context_dim)."
+        raise AssertionError(f"expected shape (3, 20, 4) for 3 tasks, n = 20 and (s, a, r) with "
+                             f"obs_dim 2, act_dim 1; got {tuple(got.shape)}.{hint}")
+    got = got.detach().float()
+    if bool((got[..., 1] >= 100).any()) or bool((got[..., 3] < 0).any()):
+        raise AssertionError("context drawn from all data: these transitions come from the RL "
+                             "buffer, which holds every policy's data since training began. "
+                             "Sample the encoder buffer: its recent data (the paper's S_c) "
+                             "looks like the on-policy context of meta-test.")
+    i = got[..., 1]
+    expected = torch.stack([got[..., 0], i, i / 10.0 - 0.3, torch.full_like(i, 0.5)], -1)
+    if not _close(got, expected):
+        raise AssertionError("each context vector must be one stored transition in the order "
+                             "(s, a, r): pearl_lite.encoder.make_context(obs, act, rew).")
+    if not bool((got[..., 0] == torch.as_tensor(slots, dtype=got.dtype)[:, None]).all()):
+        raise AssertionError("row t must hold transitions of task task_slots[t] (here [2, 0, "
+                             "2], repeats included): pass task_slots to the buffer's sample.")
+    if any(len(torch.unique(got[t, :, 1])) < 2 for t in range(3)):
+        raise AssertionError("a row repeats one transition: draw n transitions at random "
+                             "(enc_buffer.sample(task_slots, n)).")
+    got2 = _call2(fn, rl, enc, slots, 5, True, what="fn(..., use_next_obs=True)")
+    if not torch.is_tensor(got2) or got2.shape != (3, 5, 6) or not _close(
+            got2[..., 4:].float(), got2[..., :2].float() + 0.5):
+        raise AssertionError("with use_next_obs=True each context is (s, a, r, s'), shape "
+                             "(3, 5, 6): pass next_obs to make_context.")
+    return True
+
+
+def _critic_setup():
+    agent, _ = _small_agent()
+    g = torch.Generator().manual_seed(11)
+    T, B, N, o, a = 3, 5, 6, 3, 2
+    with torch.no_grad():
+        agent.target_vf.net[-1].bias.add_(5.0)  # V-bar differs from V; the bootstrap shows
+    terminated = torch.zeros(T, B)
+    truncated = torch.zeros(T, B)
+    terminated[0, 1] = terminated[2, 4] = 1.0
+    truncated[0, 4] = truncated[1, 2] = truncated[2, 0] = 1.0
+    batch = {"obs": torch.randn(T, B, o, generator=g),
+             "act": torch.rand(T, B, a, generator=g) * 2 - 1,
+             "rew": torch.randn(T, B, generator=g),
+             "next_obs": torch.randn(T, B, o, generator=g),
+             "terminated": terminated, "truncated": truncated}
+    context = torch.randn(T, N, o + a + 1, generator=g)
+    eps = torch.randn(T, agent.latent_dim, generator=g)
+    # A deterministic reparameterised sample, so the check knows the z that was drawn.
+    agent.sample_z = lambda mu, var: mu + var.sqrt() * eps
+    return agent, batch, context, eps
+
+
+def check_critic_loss(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(agent, batch, context, reward_scale, gamma, kl_lambda)`` (Ex 4.2).
+
+    Catches: z detached (the encoder gets no gradient), z repeated in the wrong layout, the
+    bootstrap masked with ``truncated`` (or not masked, or inverted), a missing reward scale,
+    the online V instead of V-bar, one Q head or their mean, the KL averaged or summed over the
+    wrong axis, a missing beta (``kl_lambda``), and a target that carries gradient.
+    """
+    agent, batch, context, eps = _critic_setup()
+    T, B = batch["rew"].shape
+    scale, gamma, beta = 5.0, 0.9, 0.3
+    keys = ("loss", "qf_loss", "kl", "obs", "z_rep", "mu", "var", "q")
+    out = _dict_with(_call2(fn, agent, batch, context, scale, gamma, beta,
+                            what="fn(agent, batch, context, ...)"), keys, "critic_loss")
+    with torch.no_grad():
+        mu, var = agent.encoder(context)
+        z = mu + var.sqrt() * eps
+        z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
+        obs = batch["obs"].reshape(T * B, -1)
+        nxt = batch["next_obs"].reshape(T * B, -1)
+        q = agent.q(torch.cat([obs, z_rep], -1), batch["act"].reshape(T * B, -1))
+        v_bar = agent.v(torch.cat([nxt, z_rep], -1), target=True)
+        v_online = agent.v(torch.cat([nxt, z_rep], -1))
+        rew, term = batch["rew"].reshape(-1), batch["terminated"].reshape(-1)
+        trunc = batch["truncated"].reshape(-1)
+
+        def qf(mask: Tensor, s: float = scale, v: Tensor = v_bar, heads: str = "sum") -> Tensor:
+            y = s * rew + gamma * (1.0 - mask) * v
+            per_head = ((q - y) ** 2).mean(dim=1)
+            return {"sum": per_head.sum(), "mean": per_head.mean(), "first": per_head[0]}[heads]
+
+        kl_td = 0.5 * (var + mu**2 - 1.0 - var.log())  # (T, L)
+    if not (_close(out["mu"].detach(), mu) and _close(out["var"].detach(), var)):
+        raise AssertionError("mu and var must be the posterior of the context: mu, var = "
+                             "agent.encoder(context), each (T, L).")
+    got_z = out["z_rep"]
+    if not torch.is_tensor(got_z) or got_z.shape != z_rep.shape:
+        raise AssertionError(f"z_rep must have shape {tuple(z_rep.shape)} (one row per "
+                             "transition, T*B rows).")
+    if not _close(got_z.detach(), z_rep):
+        hint = _first_hint(got_z.detach(), [
+            (z.repeat(B, 1), "z is repeated in the wrong layout: rows t*B .. (t+1)*B-1 belong "
+             "to task t (z.unsqueeze(1).expand(T, B, L).reshape(T*B, L)), not z.repeat(B, 1)."),
+            (mu.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1), "z is the posterior mean: "
+             "sample it, z = agent.sample_z(mu, var), so the critic sees the encoder's "
+             "uncertainty."),
+        ], "draw z = agent.sample_z(mu, var) once per task and repeat it for the task's B "
+           "transitions.")
+        raise AssertionError(f"wrong z_rep. {hint}")
+    if not _close(out["q"].detach(), q):
+        raise AssertionError("q must be both Q heads at [s, z], agent.q(torch.cat([obs, z_rep], "
+                             "-1), act), shape (2, T*B).")
+    got_qf = out["qf_loss"].detach()
+    exp_qf = qf(term)
+    if not _close(got_qf, exp_qf):
+        both = torch.clamp(term + trunc, max=1.0)
+        hint = _first_hint(got_qf, [
+            (qf(both), "the bootstrap is masked with truncated: a time-limit cut does not end "
+             "the future of s', so the target must bootstrap through it. Only terminated may "
+             "mask: (1 - terminated)."),
+            (qf(torch.zeros_like(term)), "no (1 - terminated) mask: a terminal s' has no "
+             "future value."),
+            (qf(1.0 - term), "the mask is inverted: multiply V-bar(s') by (1 - terminated)."),
+            (qf(term, s=1.0), "the reward is not scaled: the target is reward_scale * r + ..."),
+            (qf(term, v=v_online), "bootstrap from the target network V-bar: agent.v(next_obs_z, "
+             "target=True), not the online V."),
+            (qf(term, heads="mean"), "sum the two heads' MSEs (MSE of Q1 + MSE of Q2, as the "
+             "official code), do not average them."),
+            (qf(term, heads="first"), "train both Q heads: qf_loss = MSE of Q1 + MSE of Q2."),
+        ], "compare with sum_k mean((Q_k(s, a, z) - (reward_scale r + gamma (1 - terminated) "
+           "V-bar(s', z)))^2).")
+        raise AssertionError(f"wrong qf_loss: got {got_qf.item():.4f}, expected "
+                             f"{exp_qf.item():.4f}. {hint}")
+    got_kl, exp_kl = out["kl"], kl_td.sum()
+    if not torch.is_tensor(got_kl) or got_kl.dim() != 0 or not _close(got_kl.detach(), exp_kl):
+        shape = tuple(got_kl.shape) if torch.is_tensor(got_kl) else type(got_kl).__name__
+        if shape == (T,):
+            hint = "the KL is per task: sum it over the meta-batch's tasks too (a 0-d tensor)."
+        elif shape == tuple(mu.shape[-1:]):
+            hint = "the KL is summed over tasks but not over the latent dimensions: sum both."
+        else:
+            hint = _first_hint(got_kl.detach(), [
+                (kl_td.sum(-1).mean(), "the KL is averaged over tasks: PEARL's official code sums "
+                 "it over the meta-batch's tasks."),
+                (kl_td.mean(-1).sum(), "the KL is averaged over the latent dimensions: a KL of "
+                 "a diagonal Gaussian sums over them."),
+                (kl_td.mean(), "the KL is averaged over tasks and latent dimensions: sum over "
+                 "both, as the official code."),
+                (beta * exp_kl, "return the unweighted kl; kl_lambda weights it in loss only."),
+            ], "kl = sum over tasks and latent dims of KL(N(mu, var) || N(0, I)) "
+               "(agent.encoder.kl_to_prior(mu, var).sum()).")
+        raise AssertionError(f"wrong kl (shape {shape}). {hint}")
+    got_loss = out["loss"].detach()
+    if not _close(got_loss, exp_qf + beta * exp_kl):
+        hint = _first_hint(got_loss, [
+            (exp_qf + exp_kl, "beta is missing: loss = qf_loss + kl_lambda * kl."),
+            (exp_qf, "the KL term is missing: loss = qf_loss + kl_lambda * kl."),
+        ], "loss = qf_loss + kl_lambda * kl.")
+        raise AssertionError(f"wrong loss. {hint}")
+    # Gradients, with beta = 0: the encoder must learn through Q alone; V gets none.
+    agent.zero_grad(set_to_none=True)
+    out0 = _call2(fn, agent, batch, context, scale, gamma, 0.0, what="fn with kl_lambda=0")
+    out0["loss"].backward()
+    if _grad_sum(agent.encoder) == 0.0:
+        raise AssertionError("z detached in the critic loss: the encoder gets no gradient from "
+                             "the Bellman error (with kl_lambda = 0 it gets none at all). Keep "
+                             "z attached when it enters Q.")
+    if _grad_sum(agent.vf) != 0.0 or _grad_sum(agent.policy) != 0.0:
+        raise AssertionError("the target carries gradient into V or the policy: compute it "
+                             "under torch.no_grad(), from V-bar.")
+    if _grad_sum(agent.qf) == 0.0:
+        raise AssertionError("no gradient reaches the Q networks: qf_loss must come from q.")
+    return True
+
+
+def check_actor_value_loss(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(agent, obs, z, alpha, mean_reg, std_reg)`` (Ex 4.3).
+
+    Catches: z not detached (the policy trains the encoder), gradients into the Q weights
+    (critics not frozen) or critics left frozen, V's target not detached, the wrong twin (max
+    or first instead of min), a missing or wrong-signed entropy term, the target V-bar instead
+    of V, and missing regularisers.
+    """
+    agent, _, context, eps = _critic_setup()
+    T, B, o = 3, 5, 3
+    g = torch.Generator().manual_seed(12)
+    obs = torch.randn(T * B, o, generator=g)
+    mean_reg, std_reg, alpha = 0.01, 0.02, torch.tensor(0.2)
+
+    def z_attached() -> Tensor:
+        mu, var = agent.encoder(context)
+        return agent.sample_z(mu, var).unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
+
+    torch.manual_seed(3)
+    out = _dict_with(_call2(fn, agent, obs, z_attached(), alpha, mean_reg, std_reg,
+                            what="fn(agent, obs, z, alpha, ...)"),
+                     ("loss", "vf_loss", "policy_loss", "log_pi"), "actor_value_loss")
+    if not all(p.requires_grad for p in agent.qf.parameters()):
+        raise AssertionError("the Q networks are left frozen: after Q(s, a~pi, z), unfreeze them "
+                             "(agent.qf.requires_grad_(True)), or the critic stops learning.")
+    torch.manual_seed(3)
+    with torch.no_grad():
+        obs_z = torch.cat([obs, z_attached()], -1)
+        dist = agent.policy(obs_z)
+        act, log_pi = dist.rsample()
+        q_new = agent.q(obs_z, act)
+        soft_v = q_new.min(0).values - alpha * log_pi
+        vf = ((agent.v(obs_z) - soft_v) ** 2).mean()
+        vf_bar = ((agent.v(obs_z, target=True) - soft_v) ** 2).mean()
+        pi = (alpha * log_pi - q_new.min(0).values).mean()
+        reg = mean_reg * (dist.mean**2).mean() + std_reg * (dist.log_std**2).mean()
+    if not _close(out["log_pi"].detach(), log_pi):
+        raise AssertionError("log_pi must be log pi(a|s, z) of one fresh sample, (a, log_pi) = "
+                             "agent.policy(obs_z).rsample(), shape (T*B,).")
+    got_pi = out["policy_loss"].detach()
+    if not _close(got_pi, pi):
+        hint = _first_hint(got_pi, [
+            ((alpha * log_pi - q_new.max(0).values).mean(), "use the minimum of the two Q heads, "
+             "not the maximum."),
+            ((alpha * log_pi - q_new[0]).mean(), "use the minimum of the two Q heads, not the "
+             "first."),
+            ((alpha * log_pi - q_new.mean(0)).mean(), "use the minimum of the two Q heads, not "
+             "their mean."),
+            ((-q_new.min(0).values).mean(), "the entropy term is missing: alpha * log pi - min Q."),
+            ((-alpha * log_pi - q_new.min(0).values).mean(), "wrong sign of the entropy term: "
+             "alpha * log pi - min Q."),
+        ], "policy_loss = mean(alpha * log pi - min_k Q_k(s, a~pi, z)).")
+        raise AssertionError(f"wrong policy_loss. {hint}")
+    got_vf = out["vf_loss"].detach()
+    if not _close(got_vf, vf):
+        hint = _first_hint(got_vf, [
+            (vf_bar, "V's prediction comes from the online V, agent.v(obs_z); V-bar is only the "
+             "critic's bootstrap."),
+        ], "vf_loss = mean((V(s, z) - (min_k Q_k(s, a~pi, z) - alpha log pi))^2).")
+        raise AssertionError(f"wrong vf_loss. {hint}")
+    if not _close(out["loss"].detach(), vf + pi + reg):
+        hint = _first_hint(out["loss"].detach(), [
+            (vf + pi, "the regularisers are missing: + mean_reg * mean(mean^2) + std_reg * "
+             "mean(log_std^2) of the policy's Gaussian (dist.mean, dist.log_std)."),
+        ], "loss = vf_loss + policy_loss + the two regularisers.")
+        raise AssertionError(f"wrong loss. {hint}")
+    # Who gets gradients.
+    agent.zero_grad(set_to_none=True)
+    torch.manual_seed(3)
+    out = _call2(fn, agent, obs, z_attached(), alpha, mean_reg, std_reg, what="fn")
+    out["loss"].backward()
+    if _grad_sum(agent.encoder) != 0.0:
+        raise AssertionError("z not detached in the actor loss: the policy (and V) train the "
+                             "encoder. PEARL trains the encoder through the critic only: use "
+                             "z.detach() in [s, z].")
+    if _grad_sum(agent.qf) != 0.0:
+        raise AssertionError("the actor loss puts gradients into the Q networks' weights: "
+                             "freeze them while computing Q(s, a~pi, z) "
+                             "(agent.qf.requires_grad_(False), then True again).")
+    if _grad_sum(agent.policy) == 0.0 or _grad_sum(agent.vf) == 0.0:
+        raise AssertionError("the policy and V must both get gradients from loss.")
+    agent.zero_grad(set_to_none=True)
+    torch.manual_seed(3)
+    _call2(fn, agent, obs, z_attached(), alpha, mean_reg, std_reg, what="fn")["vf_loss"].backward()
+    if _grad_sum(agent.policy) != 0.0:
+        raise AssertionError("V's target carries gradient into the policy: detach the soft "
+                             "value min Q - alpha log pi, it is a regression label.")
+    return True
+
+
+class _ZRecorder(torch.nn.Module):
+    """Wraps a policy and records the z (last ``latent_dim`` inputs) of every call."""
+
+    def __init__(self, policy: torch.nn.Module, latent_dim: int) -> None:
+        super().__init__()
+        self.inner, self.latent_dim, self.calls = policy, latent_dim, []
+
+    def forward(self, obs_z: Tensor) -> Any:
+        self.calls.append(obs_z[..., -self.latent_dim:].detach().clone())
+        return self.inner(obs_z)
+
+
+def check_posterior_sampling(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(agent, venv, n_trajs, num_exp_traj_eval, max_path_length, generator, ...)``.
+
+    Ex 4.4, on the sparse point robot. Catches: z redrawn every step (dithering), the prior
+    not used (or not redrawn) for the first ``num_exp_traj_eval`` trajectories, the posterior
+    never updated between trajectories, a context that does not accumulate, the dense reward
+    leaking into the context, the posterior mean instead of a sample, and a z not drawn with
+    the given generator.
+    """
+    from pearl_lite.envs import make_vector_env
+
+    agent, cfg = _small_agent("sparse-point-robot", obs_dim=2, act_dim=2)
+    recorder = _ZRecorder(agent.policy, agent.latent_dim)
+    agent.policy = recorder
+    agent.eval()
+    venv = make_vector_env("sparse-point-robot", [0, 3, 5], seed=0, n_tasks=cfg.n_tasks)
+    n, K, k_prior, H = 3, 5, 2, 6
+
+    def call(seed: int) -> Any:
+        recorder.calls.clear()
+        with torch.no_grad():
+            return _call2(fn, agent, venv, K, k_prior, H, torch.Generator().manual_seed(seed),
+                          True, 0, what="fn(agent, venv, ...)")
+
+    torch.manual_seed(100)
+    out = call(7)
+    if not (isinstance(out, tuple | list) and len(out) == 3 and
+            all(isinstance(x, list | tuple) and len(x) == K for x in out)):
+        raise AssertionError(f"return (paths, mus, vars): three lists with one entry per "
+                             f"trajectory ({K} here).")
+    paths, mus, variances = out
+    if len(recorder.calls) != K * H or any(c.shape != (n, agent.latent_dim)
+                                            for c in recorder.calls):
+        raise AssertionError(f"expected {K} trajectories of {H} steps in all {n} tasks at once "
+                             f"({K * H} policy calls on (n, obs + latent) inputs), got "
+                             f"{len(recorder.calls)}: use rollout(agent.policy, venv, z, "
+                             "max_path_length, ...) once per trajectory.")
+    zs = torch.stack(recorder.calls).view(K, H, n, -1)  # (trajectory, step, task, L)
+    if not torch.equal(zs, zs[:, :1].expand_as(zs)):
+        raise AssertionError("z changes within a trajectory (dithering): draw z once per "
+                             "trajectory and act on it for the whole trajectory. Posterior "
+                             "sampling explores by committing to one hypothesis per episode.")
+    z_traj = zs[:, 0]  # (K, n, L)
+    prior_mu, prior_var = agent.prior(n)
+    for k in range(k_prior):
+        if not (_close(mus[k], prior_mu) and _close(variances[k], prior_var)):
+            raise AssertionError(f"trajectory {k + 1} must draw z from the prior N(0, I) "
+                                 f"(agent.prior(n)): the first num_exp_traj_eval = {k_prior} "
+                                 "trajectories explore before the posterior is used.")
+    if torch.equal(z_traj[0], z_traj[1]):
+        raise AssertionError("the exploration trajectories share one z: redraw z from the prior "
+                             "before each of them, as the official sampler does.")
+
+    def context(ps: list, reward: str = "reward") -> tuple[Tensor, Tensor]:
+        c = torch.cat([agent.context(*(torch.as_tensor(x) for x in (
+            p.obs, p.act, getattr(p, reward), p.next_obs))) for p in ps], 1)
+        return c, torch.cat([torch.as_tensor(p.valid) for p in ps], 1)
+
+    for k in range(k_prior, K):
+        exp_mu, exp_var = agent.infer_posterior(*context(paths[:k]))
+        if _close(mus[k], exp_mu) and _close(variances[k], exp_var):
+            continue
+        dense = agent.infer_posterior(*context(paths[:k], "dense_reward"))[0]
+        last = agent.infer_posterior(*context(paths[k - 1:k]))[0]
+        if _close(mus[k], dense):
+            hint = ("the dense reward leaks into the context: at meta-test the agent sees only "
+                    "the environment's reward, paths.reward (sparse on a sparse task).")
+        elif _close(mus[k], prior_mu) or (k > k_prior and _close(mus[k], mus[k - 1])):
+            hint = ("the posterior is never updated between trajectories: after each trajectory "
+                    "add it to the context and infer the belief again.")
+        elif _close(mus[k], last):
+            hint = ("the context holds only the last trajectory: it must accumulate every "
+                    "trajectory so far, the exploration ones included.")
+        else:
+            hint = ("before trajectory k the belief is agent.infer_posterior(context, mask) of "
+                    "all trajectories 0..k-1 (mask = paths.valid).")
+        raise AssertionError(f"wrong belief before trajectory {k + 1}. {hint}")
+    implied_eps = (z_traj - torch.stack(list(mus))) / torch.stack(list(variances)).sqrt()
+    if bool((implied_eps[k_prior:].abs() < 1e-6).all()):
+        raise AssertionError("z is the posterior mean: sample it, z = mu + sqrt(var) * eps. "
+                             "Posterior sampling acts on a sample of the belief.")
+    torch.manual_seed(200)  # another global seed: z must come from the generator alone
+    again = call(7)
+    if not all(torch.equal(a, b) for a, b in zip(again[1], mus, strict=True)) or \
+            not torch.equal(torch.stack(recorder.calls).view(K, H, n, -1)[:, 0], z_traj):
+        raise AssertionError("z is not reproducible from the generator: draw eps with "
+                             "torch.randn(mu.shape, generator=generator).")
+    return True
+
+
+def _fake_paths():
+    """Two trajectories of a sparse task: 4 valid steps, and 3 (then padding)."""
+    from pearl_lite.pearl.sampler import Paths
+
+    n, H = 2, 4
+    obs = np.arange(n * H * 2, dtype=np.float32).reshape(n, H, 2) / 10
+    act = -obs[..., ::-1].copy()
+    dense = -(np.arange(n * H, dtype=np.float32).reshape(n, H) + 1) / 10
+    sparse = np.array([[0.0, 0.0, 0.9, 0.95], [0.0, 0.8, 0.0, 0.0]], np.float32)
+    valid = np.array([[True] * 4, [True, True, True, False]])
+    terminated = np.zeros((n, H), bool)
+    terminated[1, 2] = True
+    truncated = np.zeros((n, H), bool)
+    truncated[0, 3] = True
+    return Paths(obs, act, sparse, dense, obs + 1, terminated, truncated, valid, None,
+                 np.zeros((n, 3), np.float32))
+
+
+def check_store_paths(fn: Callable[..., Any]) -> bool:
+    """Check ``fn(rl_buffer, enc_buffer, slots, paths, to_enc, sparse_rewards_for_critic)``.
+
+    Ex 4.5, the sparse-reward protocol. Catches: the dense reward leaking into the context
+    (encoder buffer), the critic trained on the sparse reward by default, the option ignored,
+    ``to_enc`` ignored, trajectories stored under the wrong slot, padding stored, and the
+    ``terminated``/``truncated`` flags lost.
+    """
+    from pearl_lite.buffers import MultiTaskReplayBuffer
+
+    paths = _fake_paths()
+    slots = np.array([2, 0])
+
+    def fresh() -> tuple[Any, Any]:
+        return (MultiTaskReplayBuffer(3, 2, 2, 16, seed=0),
+                MultiTaskReplayBuffer(3, 2, 2, 16, seed=1))
+
+    def stored(buf: Any, slot: int, key: str) -> np.ndarray:
+        return buf.data[key][slot, : buf.size(slot)]
+
+    rl, enc = fresh()
+    _call2(fn, rl, enc, slots, paths, True, what="fn(rl_buffer, enc_buffer, slots, paths, True)")
+    sizes = [rl.size(s) for s in range(3)]
+    if sizes != [3, 0, 4]:
+        hint = "trajectory i goes to task slot slots[i]."
+        if sorted(sizes) == [0, 4, 4] or sum(sizes) == 8:
+            hint = ("store only the valid steps of each trajectory (paths.task(i)); the padding "
+                    "after an early end is not data.")
+        raise AssertionError(f"RL buffer sizes per slot {sizes}, expected [3, 0, 4]. {hint}")
+    rows = {2: 0, 0: 1}
+    for slot, row in rows.items():
+        m = paths.valid[row]
+        for key, want in (("obs", paths.obs[row][m]), ("next_obs", paths.next_obs[row][m]),
+                          ("act", paths.act[row][m])):
+            if not np.allclose(stored(rl, slot, key), want):
+                raise AssertionError(f"wrong {key} in the RL buffer: store the trajectory's own "
+                                     "obs, act and next_obs, in order.")
+        if not (np.array_equal(stored(rl, slot, "terminated"), paths.terminated[row][m]) and
+                np.array_equal(stored(rl, slot, "truncated"), paths.truncated[row][m])):
+            raise AssertionError("store terminated and truncated as they are, each in its own "
+                                 "field: the critic bootstraps through truncated, not through "
+                                 "terminated.")
+        rl_r, enc_r = stored(rl, slot, "rew"), stored(enc, slot, "rew")
+        dense, sparse = paths.dense_reward[row][m], paths.reward[row][m]
+        if enc_r.shape != sparse.shape or not np.allclose(enc_r, sparse):
+            hint = ("the dense reward leaks into the sparse task's context: the encoder buffer "
+                    "must hold the environment's reward (paths.reward), the only reward there "
+                    "is at meta-test." if enc_r.shape == dense.shape and np.allclose(enc_r, dense)
+                    else "the encoder buffer must hold the trajectory with the environment's "
+                    "reward (paths.reward).")
+            raise AssertionError(f"wrong context data. {hint}")
+        if not np.allclose(rl_r, dense):
+            hint = ("the critic's buffer got the sparse reward: the official protocol trains "
+                    "the critic on the dense reward (dense_reward) unless "
+                    "sparse_rewards_for_critic." if np.allclose(rl_r, sparse)
+                    else "the RL buffer's reward must be the dense one (dense_reward).")
+            raise AssertionError(f"wrong critic reward. {hint}")
+    rl, enc = fresh()
+    _call2(fn, rl, enc, slots, paths, False, what="fn(..., to_enc=False)")
+    if any(enc.size(s) for s in range(3)):
+        raise AssertionError("with to_enc=False (the extra RL-only steps of Algorithm 1) the "
+                             "encoder buffer must stay as it was.")
+    if rl.size(2) != 4:
+        raise AssertionError("with to_enc=False the RL buffer must still get the trajectories.")
+    rl, enc = fresh()
+    _call2(fn, rl, enc, slots, paths, True, True, what="fn(..., sparse_rewards_for_critic=True)")
+    if not np.allclose(stored(rl, 2, "rew"), paths.reward[0]) or \
+            not np.allclose(stored(enc, 2, "rew"), paths.reward[0]):
+        raise AssertionError("with sparse_rewards_for_critic=True the critic gets the sparse "
+                             "reward too (the fully sparse variant); the context keeps it.")
     return True

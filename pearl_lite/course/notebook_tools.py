@@ -76,15 +76,22 @@ def cell_sources(nb) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
 
 
-def source_markdown(obj: Any) -> Any:
+def source_markdown(obj: Any, hidden: bool = False) -> Any:
     """The whole source of a library function, method or class, as a Markdown code block.
 
     Notebooks show the library's code this way, whole functions only (each box of the paper
-    is one function), headed by its file and qualified name. Returns an IPython ``Markdown``.
+    is one function), headed by its file and qualified name. With ``hidden=True`` the code is
+    folded into a ``<details>`` element that opens on a click: how a notebook shows the
+    reference solution of an exercise only on request. Returns an IPython ``Markdown``.
     """
     from IPython.display import Markdown
 
     body = inspect.getsource(obj).rstrip()
     path = Path(inspect.getsourcefile(inspect.unwrap(obj)) or "?").resolve()
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
-    return Markdown(f"`{where}`, `{obj.__qualname__}`:\n\n```python\n{body}\n```")
+    head = f"`{where}`, `{obj.__qualname__}`"
+    code = f"```python\n{body}\n```"
+    if hidden:
+        return Markdown(f"<details><summary>The library's solution, {head} (click to show; "
+                        f"try the exercise first)</summary>\n\n{code}\n\n</details>")
+    return Markdown(f"{head}:\n\n{code}")

@@ -5,9 +5,9 @@ Introduced in notebook 4. Who trains what:
 - **The critic loss trains the encoder.** The Q target is ``reward_scale * r + gamma *
   (1 - terminated) * V-bar(s', z)`` and its squared error is back-propagated through Q *into z
   and the encoder*, plus ``kl_lambda * sum_tasks KL(q(z | c) || N(0, I))`` (summed over the
-  meta-batch's tasks, as the official code does): :meth:`PEARLLearner.critic_loss`.
+  meta-batch's tasks, as the official code does): :func:`critic_loss` (Ex 4.2).
 - **The actor and value losses see z detached**, so the policy cannot shape the task
-  variable to suit itself: :meth:`PEARLLearner.actor_value_loss`.
+  variable to suit itself: :func:`actor_value_loss` (Ex 4.3).
 - **Batching.** One gradient step processes all ``meta_batch`` tasks in one forward pass: the RL
   batch ``(T, B, .)`` is flattened to ``(T * B, .)`` with each task's z repeated for its
   transitions.
@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from pearl_lite.config import PEARLConfig
+from pearl_lite.exercises import implementation
 from pearl_lite.nets import adam, polyak_update
 from pearl_lite.pearl.agent import PEARLAgent
 from pearl_lite.sac import bellman_target, policy_loss, soft_value_target, temperature_loss
@@ -79,60 +80,18 @@ class PEARLLearner:
                 group["lr"] = lr * scale
 
     def critic_loss(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
-        """The encoder's and critics' loss ``qf_loss + kl_lambda * kl`` of a meta-batch.
-
-        Infers q(z | c) for each task, samples one z per task and repeats it for the task's
-        ``B`` transitions; the Q target is ``reward_scale * r + gamma * (1 - terminated) *
-        V-bar(s', z)`` (no gradient). Returns a dict with ``loss`` and its parts ``qf_loss``
-        and ``kl`` (summed over tasks), and, for the rest of the step, ``obs`` ``(T*B, o)``,
-        ``z_rep`` ``(T*B, L)`` (attached to the encoder's graph), ``mu``/``var`` ``(T, L)``
-        and ``q`` ``(2, T*B)``.
-        """
-        agent, cfg = self.agent, self.cfg
-        obs, act, rew = batch["obs"], batch["act"], batch["rew"]
-        next_obs, terminated = batch["next_obs"], batch["terminated"]
-        T, B, _ = obs.shape
-        mu, var = agent.encoder(context)  # (T, L) each
-        z = agent.sample_z(mu, var)  # (T, L), carries gradient into the encoder
-        # Flatten (T, B, .) -> (T * B, .); task t's z is repeated for its B transitions.
-        z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
-        obs, next_obs = obs.reshape(T * B, -1), next_obs.reshape(T * B, -1)
-        act, rew, terminated = act.reshape(T * B, -1), rew.reshape(-1), terminated.reshape(-1)
-        q = agent.q(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
-        with torch.no_grad():
-            next_v = agent.v(torch.cat([next_obs, z_rep], -1), target=True)
-            # Only `terminated` stops the bootstrap: a time-limit truncation does not.
-            q_target = bellman_target(cfg.reward_scale * rew, next_v, terminated, cfg.gamma)
-        qf_loss = ((q - q_target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2 (official)
-        kl = agent.encoder.kl_to_prior(mu, var).sum()  # summed over tasks, as the official code
-        return {"loss": qf_loss + cfg.kl_lambda * kl, "qf_loss": qf_loss, "kl": kl, "obs": obs,
-                "z_rep": z_rep, "mu": mu, "var": var, "q": q}
+        """:func:`critic_loss` with this learner's agent and config (the learner's Ex 4.2 after
+        ``exercises.use("mine")``)."""
+        cfg = self.cfg
+        loss = implementation("ex4_pearl.critic_loss", critic_loss)
+        return loss(self.agent, batch, context, cfg.reward_scale, cfg.gamma, cfg.kl_lambda)
 
     def actor_value_loss(self, obs: Tensor, z: Tensor, alpha: Tensor) -> dict[str, Tensor]:
-        """The policy's and V's loss on ``obs`` ``(T*B, o)`` and a *detached* ``z`` ``(T*B, L)``.
-
-        The policy maximises ``min(Q1, Q2)(s, a~pi, z) - alpha * log pi`` (SAC's actor loss),
-        with the critics frozen so that only dQ/da flows; V regresses on the soft value
-        ``min Q - alpha * log pi``; the official code adds small penalties on the policy's
-        mean and log-std. V and the policy have disjoint parameters, so one backward of the
-        sum ``loss`` equals two. Returns ``loss``, ``vf_loss``, ``policy_loss`` and ``log_pi``
-        ``(T*B,)`` (for the temperature).
-        """
-        agent, cfg = self.agent, self.cfg
-        obs_z = torch.cat([obs, z.detach()], -1)  # the policy does not train the encoder
-        dist = agent.policy(obs_z)
-        new_act, log_pi = dist.rsample()
-        agent.qf.requires_grad_(False)  # dQ/da for the policy, but no Q weight gradients
-        q_new = agent.q(obs_z, new_act)  # (2, T*B)
-        agent.qf.requires_grad_(True)
-        v_pred = agent.v(obs_z)
-        v_target = soft_value_target(q_new, log_pi, alpha).detach()
-        vf_loss = ((v_pred - v_target) ** 2).mean()
-        pi_loss = policy_loss(log_pi, q_new, alpha)
-        reg = cfg.policy_mean_reg * (dist.mean ** 2).mean() + \
-            cfg.policy_std_reg * (dist.log_std ** 2).mean()
-        return {"loss": vf_loss + pi_loss + reg, "vf_loss": vf_loss, "policy_loss": pi_loss,
-                "log_pi": log_pi}
+        """:func:`actor_value_loss` with this learner's agent and config (the learner's Ex 4.3
+        after ``exercises.use("mine")``)."""
+        cfg = self.cfg
+        loss = implementation("ex4_pearl.actor_value_loss", actor_value_loss)
+        return loss(self.agent, obs, z, alpha, cfg.policy_mean_reg, cfg.policy_std_reg)
 
     def update(self, batch: dict[str, Tensor], context: Tensor) -> dict[str, Tensor]:
         """One PEARL gradient step on a meta-batch of ``T`` tasks.
@@ -165,7 +124,8 @@ class PEARLLearner:
         self.actor_opt.step()
 
         if self.alpha_opt is not None:
-            alpha_loss = temperature_loss(agent.log_alpha, actor["log_pi"], self.target_entropy)
+            alpha_loss = implementation("ex3_sac.temperature_loss", temperature_loss)(
+                agent.log_alpha, actor["log_pi"], self.target_entropy)
             self.alpha_opt.zero_grad(set_to_none=True)
             alpha_loss.backward()
             self.alpha_opt.step()
@@ -193,4 +153,84 @@ class PEARLLearner:
             self.alpha_opt.load_state_dict(state["alpha_opt"])
 
 
-__all__ = ["PEARLLearner"]
+def critic_loss(
+    agent: PEARLAgent,
+    batch: dict[str, Tensor],
+    context: Tensor,
+    reward_scale: float,
+    gamma: float,
+    kl_lambda: float,
+) -> dict[str, Tensor]:
+    """The encoder's and critics' loss ``qf_loss + kl_lambda * kl`` of a meta-batch (Ex 4.2).
+
+    Infers q(z | c) for each task, samples one z per task and repeats it for the task's
+    ``B`` transitions; the Q target is ``reward_scale * r + gamma * (1 - terminated) *
+    V-bar(s', z)`` (no gradient; ``truncated`` does not stop the bootstrap). Both Q heads
+    regress on it, and the gradient flows through Q into z and the encoder.
+
+    Args:
+        agent: the :class:`~pearl_lite.pearl.agent.PEARLAgent`.
+        batch: the RL batch, ``obs (T, B, o)``, ``act (T, B, a)``, ``rew (T, B)``,
+            ``next_obs (T, B, o)``, ``terminated (T, B)`` and ``truncated (T, B)``.
+        context: ``(T, N, context_dim)``, the context batch of the same tasks.
+        reward_scale, gamma, kl_lambda: the config's reward scale, discount and KL weight.
+
+    Returns:
+        a dict with ``loss`` and its parts ``qf_loss`` and ``kl`` (summed over tasks), and, for
+        the rest of the step, ``obs`` ``(T*B, o)``, ``z_rep`` ``(T*B, L)`` (attached to the
+        encoder's graph), ``mu``/``var`` ``(T, L)`` and ``q`` ``(2, T*B)``.
+    """
+    obs, act, rew = batch["obs"], batch["act"], batch["rew"]
+    next_obs, terminated = batch["next_obs"], batch["terminated"]
+    T, B, _ = obs.shape
+    mu, var = agent.encoder(context)  # (T, L) each
+    z = agent.sample_z(mu, var)  # (T, L), carries gradient into the encoder
+    # Flatten (T, B, .) -> (T * B, .); task t's z is repeated for its B transitions.
+    z_rep = z.unsqueeze(1).expand(T, B, -1).reshape(T * B, -1)
+    obs, next_obs = obs.reshape(T * B, -1), next_obs.reshape(T * B, -1)
+    act, rew, terminated = act.reshape(T * B, -1), rew.reshape(-1), terminated.reshape(-1)
+    q = agent.q(torch.cat([obs, z_rep], -1), act)  # (2, T*B); gradient flows into z
+    with torch.no_grad():
+        next_v = agent.v(torch.cat([next_obs, z_rep], -1), target=True)
+        # Only `terminated` stops the bootstrap: a time-limit truncation does not.
+        q_target = bellman_target(reward_scale * rew, next_v, terminated, gamma)
+    qf_loss = ((q - q_target) ** 2).mean(dim=1).sum()  # MSE of Q1 + MSE of Q2 (official)
+    kl = agent.encoder.kl_to_prior(mu, var).sum()  # summed over tasks, as the official code
+    return {"loss": qf_loss + kl_lambda * kl, "qf_loss": qf_loss, "kl": kl, "obs": obs,
+            "z_rep": z_rep, "mu": mu, "var": var, "q": q}
+
+
+def actor_value_loss(
+    agent: PEARLAgent,
+    obs: Tensor,
+    z: Tensor,
+    alpha: Tensor,
+    mean_reg: float,
+    std_reg: float,
+) -> dict[str, Tensor]:
+    """The policy's and V's loss on ``obs`` ``(T*B, o)`` and a *detached* ``z`` ``(T*B, L)``.
+
+    Ex 4.3. The policy maximises ``min(Q1, Q2)(s, a~pi, z) - alpha * log pi`` (SAC's actor loss),
+    with the critics frozen so that only dQ/da flows; V regresses on the soft value
+    ``min Q - alpha * log pi``; the official code adds small penalties on the policy's
+    mean and log-std (weights ``mean_reg`` and ``std_reg``). V and the policy have disjoint
+    parameters, so one backward of the sum ``loss`` equals two. ``z`` arrives attached to the
+    encoder's graph (``critic_loss``'s ``z_rep``) and is detached here. Returns ``loss``,
+    ``vf_loss``, ``policy_loss`` and ``log_pi`` ``(T*B,)`` (for the temperature).
+    """
+    obs_z = torch.cat([obs, z.detach()], -1)  # the policy does not train the encoder
+    dist = agent.policy(obs_z)
+    new_act, log_pi = dist.rsample()
+    agent.qf.requires_grad_(False)  # dQ/da for the policy, but no Q weight gradients
+    q_new = agent.q(obs_z, new_act)  # (2, T*B)
+    agent.qf.requires_grad_(True)
+    v_pred = agent.v(obs_z)
+    v_target = soft_value_target(q_new, log_pi, alpha).detach()
+    vf_loss = ((v_pred - v_target) ** 2).mean()
+    pi_loss = policy_loss(log_pi, q_new, alpha)
+    reg = mean_reg * (dist.mean ** 2).mean() + std_reg * (dist.log_std ** 2).mean()
+    return {"loss": vf_loss + pi_loss + reg, "vf_loss": vf_loss, "policy_loss": pi_loss,
+            "log_pi": log_pi}
+
+
+__all__ = ["PEARLLearner", "actor_value_loss", "critic_loss"]

@@ -24,6 +24,7 @@ import torch
 from pearl_lite.config import PEARLConfig
 from pearl_lite.envs import make_vector_env
 from pearl_lite.envs.vector import switch_tasks
+from pearl_lite.exercises import implementation
 from pearl_lite.pearl.agent import PEARLAgent
 from pearl_lite.pearl.sampler import Paths, rollout
 
@@ -75,7 +76,7 @@ def posterior_sampling(
     deterministic: bool = True,
     env_seed: int = 0,
 ) -> tuple[list[Paths], list[Tensor], list[Tensor]]:
-    """One meta-test run in every task of ``venv`` at once: Algorithm 2's trajectory loop.
+    """One meta-test run in every task of ``venv`` at once: Algorithm 2's trajectory loop (Ex 4.4).
 
     Before trajectory ``k``: the belief is the prior if ``k < num_exp_traj_eval`` (or no context
     yet), else q(z | all context so far); draw z once from it (with ``generator``) and act
@@ -159,8 +160,10 @@ def meta_test(
     success = np.zeros((num_evals, len(idx), n_trajs)) if cfg.is_sparse else None
     was_training = agent.training
     agent.eval()
+    # The learner's Ex 4.4 after exercises.use("mine"), else the function above.
+    sampling = implementation("ex4_pearl.posterior_sampling", posterior_sampling)
     for run in range(num_evals):
-        paths, mus, variances = posterior_sampling(
+        paths, mus, variances = sampling(
             agent, venv, n_trajs, k_prior, cfg.max_path_length, gen, deterministic,
             env_seed=env_seed + 1000 * run)
         returns[run] = np.stack([p.returns for p in paths], axis=1)

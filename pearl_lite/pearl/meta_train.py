@@ -37,8 +37,10 @@ import torch
 
 from pearl_lite.buffers import MultiTaskReplayBuffer
 from pearl_lite.config import PEARLConfig
+from pearl_lite.encoder import make_context
 from pearl_lite.envs import make_env, make_vector_env
 from pearl_lite.envs.vector import switch_tasks
+from pearl_lite.exercises import implementation
 from pearl_lite.pearl.agent import PEARLAgent
 from pearl_lite.pearl.learner import PEARLLearner
 from pearl_lite.pearl.meta_test import MetaTestResult, meta_test
@@ -106,8 +108,6 @@ class MetaTrainer:
         self.enc_buffer = MultiTaskReplayBuffer(n_train, obs_dim, act_dim,
                                                 enc_cap + 2 * cfg.max_path_length,
                                                 seed=self.seed + 1, device=self.device)
-        self.critic_reward = "env" if (not cfg.is_sparse or cfg.sparse_rewards_for_critic) \
-            else "dense"
         self.iteration = 0
         self.env_steps = 0
         self.grad_steps = 0
@@ -135,28 +135,26 @@ class MetaTrainer:
     def store(self, slots: np.ndarray, paths: Paths, to_enc: bool) -> None:
         """Add one trajectory per task slot to its RL buffer (and encoder buffer if ``to_enc``).
 
-        The sparse-reward protocol lives here: the RL buffer stores the critic's reward (the
-        dense one on sparse tasks, unless ``sparse_rewards_for_critic``), the encoder buffer
-        the environment's reward (sparse on sparse tasks), so the context never sees the dense
-        reward. The RL buffers double in size when full, up to ``replay_buffer_size``.
+        The RL buffers double in size when full, up to ``replay_buffer_size``; then
+        :func:`store_paths` (the learner's Ex 4.5 after ``exercises.use("mine")``) applies the
+        sparse-reward protocol.
         """
         buf = self.rl_buffer
         need = int((buf.sizes[slots] + paths.lengths).max())
         if need > buf.capacity and buf.capacity < self.cfg.replay_buffer_size:
             buf.grow(min(max(2 * buf.capacity, need), self.cfg.replay_buffer_size))
-        for row, slot in enumerate(slots):
-            p = paths.task(row)
-            critic_r = p["dense_reward"] if self.critic_reward == "dense" else p["reward"]
-            self.rl_buffer.add(int(slot), p["obs"], p["act"], critic_r, p["next_obs"],
-                               p["terminated"], p["truncated"])
-            if to_enc:  # the context keeps the environment's reward (sparse on sparse tasks)
-                self.enc_buffer.add(int(slot), p["obs"], p["act"], p["reward"], p["next_obs"],
-                                    p["terminated"], p["truncated"])
+        implementation("ex4_pearl.store_paths", store_paths)(
+            self.rl_buffer, self.enc_buffer, slots, paths, to_enc,
+            self.cfg.sparse_rewards_for_critic)
 
     def context_batch(self, slots: np.ndarray, n: int | None = None) -> Tensor:
-        """A context batch ``(T, N, context_dim)`` from the encoder buffer of each task slot."""
-        b = self.enc_buffer.sample(slots, n or self.cfg.embedding_batch_size)
-        return self.agent.context(b["obs"], b["act"], b["rew"], b["next_obs"])
+        """A context batch ``(T, N, context_dim)`` of each task slot's recent data.
+
+        :func:`sample_context` (the learner's Ex 4.1 after ``exercises.use("mine")``).
+        """
+        sample = implementation("ex4_pearl.sample_context", sample_context)
+        return sample(self.rl_buffer, self.enc_buffer, slots, n or self.cfg.embedding_batch_size,
+                      self.agent.use_next_obs_in_context)
 
     def collect(self, slots: np.ndarray, num_steps: int, posterior: bool, to_enc: bool) -> list:
         """Collect ``num_steps`` transitions (whole trajectories) in each task slot, batched.
@@ -279,4 +277,58 @@ class MetaTrainer:
             yield self.train_iteration()
 
 
-__all__ = ["MetaTrainer"]
+# ---- the two data paths of Algorithm 1, one function each ---------------------------------------
+
+
+def store_paths(
+    rl_buffer: MultiTaskReplayBuffer,
+    enc_buffer: MultiTaskReplayBuffer,
+    slots: np.ndarray,
+    paths: Paths,
+    to_enc: bool,
+    sparse_rewards_for_critic: bool = False,
+) -> None:
+    """Add trajectory ``i`` of ``paths`` to task slot ``slots[i]`` of the buffers (Ex 4.5).
+
+    The sparse-reward protocol of the official code lives here: the RL buffer (the critic's
+    data) gets the dense reward ``paths.dense_reward``, unless ``sparse_rewards_for_critic``
+    (the harder, fully sparse variant); the encoder buffer (the context) gets the
+    environment's reward ``paths.reward``, so the context never sees the dense reward. On dense
+    tasks the two rewards are the same. Only ``to_enc`` trajectories go to the encoder buffer.
+
+    Args:
+        rl_buffer, enc_buffer: the per-task buffers, indexed by slot.
+        slots: ``(n,)`` the task slot of each trajectory.
+        paths: ``n`` trajectories; :meth:`Paths.task` gives trajectory ``i``'s valid steps.
+        to_enc: also store in the encoder buffer.
+        sparse_rewards_for_critic: train the critic on the environment's (sparse) reward.
+    """
+    for row, slot in enumerate(slots):
+        p = paths.task(row)
+        critic_r = p["reward"] if sparse_rewards_for_critic else p["dense_reward"]
+        rl_buffer.add(int(slot), p["obs"], p["act"], critic_r, p["next_obs"],
+                      p["terminated"], p["truncated"])
+        if to_enc:  # the context keeps the environment's reward (sparse on sparse tasks)
+            enc_buffer.add(int(slot), p["obs"], p["act"], p["reward"], p["next_obs"],
+                           p["terminated"], p["truncated"])
+
+
+def sample_context(
+    rl_buffer: MultiTaskReplayBuffer,
+    enc_buffer: MultiTaskReplayBuffer,
+    task_slots: np.ndarray,
+    n: int,
+    use_next_obs: bool = False,
+) -> Tensor:
+    """A context batch ``(T, n, context_dim)``: ``n`` transitions of each task's recent data.
+
+    Ex 4.1. Row ``t`` holds transitions of task slot ``task_slots[t]`` drawn from the encoder
+    buffer (the paper's S_c: data of the current, or very recent, policy, like the contexts of
+    meta-test), never from the RL buffer's older data. Each transition becomes ``(s, a, r)``,
+    or ``(s, a, r, s')`` with ``use_next_obs`` (:func:`pearl_lite.encoder.make_context`).
+    """
+    b = enc_buffer.sample(task_slots, n)
+    return make_context(b["obs"], b["act"], b["rew"], b["next_obs"] if use_next_obs else None)
+
+
+__all__ = ["MetaTrainer", "sample_context", "store_paths"]
