@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from pearl_lite.course.widgets_explore import (
     default_goals,
 )
 from pearl_lite.envs import make_env
+from pearl_lite.runtime.checkpoint import CLIError
 from pearl_lite.runtime.evaluate import load_agent
 
 
@@ -51,13 +53,19 @@ def main() -> None:
     parser.add_argument("--agent-dir", type=Path,
                         default=DATA_DIR / "sparse_point_robot_lite_decay_seed0")
     parser.add_argument("--repeats", type=int, default=2, help="passes over k = 0..20")
+    parser.add_argument("--goals", type=int, default=20, help="test goals in the goal menu")
+    parser.add_argument("--runs", type=int, default=3, help="meta-test runs (the run slider)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    agent, _, _ = load_agent(args.agent_dir)
+    try:
+        agent, _, _ = load_agent(args.agent_dir)
+    except CLIError as err:
+        sys.stderr.write(f"widget_latency: error: {err}\n")
+        raise SystemExit(1) from None
     agent.eval()
     env = make_env("sparse-point-robot", seed=0)
-    test_goals = np.stack([env.tasks[i]["goal"] for i in env.test_task_idx])
-    explorer = TrajectoryExplorer({"β = 1": agent}, default_goals(test_goals), n_runs=3)
+    test_goals = np.stack([env.tasks[i]["goal"] for i in env.test_task_idx])[: args.goals]
+    explorer = TrajectoryExplorer({"β = 1": agent}, default_goals(test_goals), n_runs=args.runs)
     t0 = time.perf_counter()
     explorer.widget()
     first = time.perf_counter() - t0
@@ -75,8 +83,9 @@ def main() -> None:
                  "meta-tests)", [time.perf_counter() - t0]))
     rows.append(("goal", "menu goal (precomputed)", timed_moves(
         explorer, explorer.goal, list(explorer.goals)[1:], explorer)))
+    runs = [r for r in (1, 2, 0, 1) if r < args.runs] or [0]
     rows.append(("run", "another run (precomputed)", timed_moves(
-        explorer, explorer.run, [1, 2, 0, 1], explorer)))
+        explorer, explorer.run, runs, explorer)))
     proto = list(PROTOCOLS)
     rows.append(("protocol", "toggle (precomputed)", timed_moves(
         explorer, explorer.protocol, [proto[1], proto[0], proto[1]], explorer)))
@@ -84,7 +93,7 @@ def main() -> None:
         explorer, explorer.angle, [45.0, 100.0, 135.0], explorer)))
 
     ctx_runs = {f"test goal {i}": ex.explore(agent, test_goals[i][None], "posterior", 20, 5,
-                                             seed=7) for i in range(2)}
+                                             seed=7) for i in range(min(2, len(test_goals)))}
     ctx = ContextExplorer(agent, ctx_runs)
     t0 = time.perf_counter()
     ctx.widget()
@@ -93,8 +102,9 @@ def main() -> None:
     ns = list(range(0, 401, 10)) + list(range(400, -1, -25))
     rows.append(("context N", "drag 0..400..0, cached", timed_moves(ctx, ctx.n,
                                                                     ns * args.repeats, ctx)))
-    rows.append(("context goal", "new goal (computes)", timed_moves(ctx, ctx.goal,
-                                                                    ["test goal 1"], ctx)))
+    if len(ctx_runs) > 1:
+        rows.append(("context goal", "new goal (computes)", timed_moves(ctx, ctx.goal,
+                                                                        ["test goal 1"], ctx)))
 
     print(f"widget latency, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, 1 torch thread, "

@@ -47,3 +47,17 @@ def test_pearl_step_without_a_gpu_says_so():
 
 def test_pearl_step_rejects_an_unknown_config_key():
     _fails_with_one_line(_run("pearl_step.py", "--set", "mars_rover=1"), "mars_rover")
+
+
+@pytest.mark.slow
+def test_widget_latency_prints_a_row_per_control():
+    r = _run("widget_latency.py", "--repeats", "1", "--goals", "1", "--runs", "1")
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| ")]
+    for control in ("trajectory k", "play", "goal", "run", "protocol", "angle", "context N"):
+        assert any(row.startswith(f"| {control} |") for row in rows), r.stdout
+
+
+def test_widget_latency_rejects_a_missing_agent(tmp_path):
+    _fails_with_one_line(_run("widget_latency.py", "--agent-dir", str(tmp_path / "nope")),
+                         "nope")
