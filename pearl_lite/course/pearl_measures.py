@@ -12,7 +12,7 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``).
 - :func:`context_mismatch`: section 1's distribution mismatch measured on a trainer: how far
   context batches from the encoder buffer (recent data) and from the RL buffer (all data) lie
   from the contexts that posterior sampling (Algorithm 2) collects, task by task, next to the
-  distance between two meta-test runs of the same task (the floor that sampling noise sets).
+  distance between two meta-test runs of the same task (how much meta-test contexts vary).
 - :func:`training_context_beliefs`: the beliefs a trained agent infers from context batches
   like those of its training (one collection round of Algorithm 1), for the KL and the
   posterior variance that ``progress.csv`` logs.
@@ -162,7 +162,7 @@ def energy_distance(x: Any, y: Any) -> float:
 
 #: The sources compared with the meta-test contexts, in the order of the tables.
 MISMATCH_SOURCES = ("encoder buffer (recent data)", "RL buffer (all data)",
-                    "another meta-test run (floor)")
+                    "another meta-test run")
 
 
 @dataclass
@@ -232,8 +232,10 @@ def context_mismatch(trainer: Any, n_runs: int = 3, tasks: Any = None, seed: int
        trajectories with z from the prior);
     3. for each reference of ``n`` transitions, draw ``n`` transitions from the task's encoder
        buffer (recent data), ``n`` from its RL buffer (all data), and take the same reference
-       of an independent meta-test run (the floor: two samples of one distribution are not at
-       distance 0);
+       of an independent meta-test run of the task (two samples of one distribution are not at
+       distance 0; a meta-test context is a few whole trajectories, strongly correlated
+       transitions, so a batch drawn independently from a broad buffer can even come closer to
+       it than another run does);
     4. compute the 1-Wasserstein distance of their rewards (the statistic of section 1) and the
        energy distance of the context vectors.
 
@@ -243,7 +245,7 @@ def context_mismatch(trainer: Any, n_runs: int = 3, tasks: Any = None, seed: int
 
     Args:
         trainer: a :class:`~pearl_lite.pearl.meta_train.MetaTrainer` that has trained.
-        n_runs: independent meta-test runs (the floor uses one more).
+        n_runs: independent meta-test runs (the run-to-run comparison uses one more).
         tasks: training-task slots (positions in ``trainer.train_tasks``); default all.
         seed: seeds z, the reset noise and the buffer draws.
 
