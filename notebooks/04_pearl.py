@@ -420,7 +420,8 @@ for ax, (metric, title) in zip(axes, metrics.items(), strict=True):
         means = [summary[ref][src][0] for ref in mismatch.references]
         stds = [summary[ref][src][1] for ref in mismatch.references]
         ax.bar(x + (j - 1) * 0.27, means, 0.27, yerr=stds, color=color, label=src, capsize=3)
-    ax.set_xticks(x, [f"to the {ref}" for ref in mismatch.references], fontsize=8)
+    ax.set_xticks(x, [f"to the {ref}".replace(" (", "\n(") for ref in mismatch.references],
+                  fontsize=8)
     ax.set_title(title)
 axes[0].set_ylabel("distance (mean ± std over tasks)")
 axes[0].legend(fontsize=8)
