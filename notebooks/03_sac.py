@@ -29,6 +29,8 @@
 # 4. Training on `Pendulum-v1`; our SAC against SB3's at the same hyperparameters, budget and
 #    seeds (curves and speed from `data/sac_vs_sb3.json`).
 # 5. Training on `HalfCheetah-v5`, and what a laptop budget reaches there.
+# 6. From this SAC to PEARL's: what PEARL keeps, and what its official code changes (a
+#    state-value network $V$ and its target $\bar V$, $\alpha = 1$ with a reward scale).
 #
 # **Exercises** live in `pearl_lite/exercises/ex3_sac.py`. Each check cell prints a verdict
 # (`[ ]` not attempted, `[x]` wrong with a hint, `[ok]`); the rest of the notebook uses the
@@ -375,6 +377,25 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# The same pooled runs split by seed range (the first seven seeds were run first), and every
+# evaluation after the first 5,000 steps that fell below −400, a transient collapse:
+
+# %%
+for impl in impl_colors:
+    parts = []
+    for lo, hi in ((0, 6), (7, 13)):
+        final = np.array([r["eval_return"][-1] for r in pooled
+                          if r["impl"] == impl and lo <= r["seed"] <= hi])
+        if final.size:
+            parts.append(f"seeds {lo}-{hi}: {final.mean():.2f} ± {final.std():.2f} "
+                         f"(lowest {final.min():.1f})")
+    runs = sorted((r for r in pooled if r["impl"] == impl), key=lambda r: r["seed"])
+    dips = [f"seed {r['seed']} at {s:,.0f} steps: {v:.0f}" for r in runs
+            for s, v in zip(r["steps"], r["eval_return"], strict=True) if s > 5000 and v < -400]
+    print(f"{impl:<12}" + "; ".join(parts))
+    print(f"{'':<12}late collapses: {', '.join(dips) or 'none'}")
+
+# %% [markdown]
 # Ours is faster per step: fewer Python layers around each environment step, and the critics
 # are frozen during the actor's backward pass (SB3 computes their weight gradients there and
 # throws them away). The training-time speeds in the first table also carry the background
@@ -431,11 +452,14 @@ plt.show()
 # the lesson of the lockstep plot, told by the returns. One Pendulum seed says little, and
 # seven say less than it seems.
 #
-# Look at the "last 5 evaluations" column, too: SB3's seed 13 collapsed near 10,000 steps
-# (evaluations of −637 and −798; −707 in `sb3_exact`) before recovering; the dip in
-# SB3's band of the plot is that one seed. SAC's occasional transient collapse is not a bug
-# of either implementation. We keep the exact tanh correction: it is the formula of the
-# exercise and of PEARL's derivation.
+# Look at the "last 5 evaluations" column, too, and at the late collapses printed above: they
+# happen in all three implementations (ours: seeds 6 and 11; SB3: seeds 1, 4 and 13;
+# `sb3_exact`: seeds 1, 3 and 13), and all of them recover. SB3's seed 13 fell twice, to −637
+# and −798 at 10,000 and 11,000 steps (−707 at 11,000 in `sb3_exact`), the second time within
+# the last five evaluations, which is why SB3's "last 5" mean lies so far below its final
+# return; the dips in SB3's band of the plot are seeds 4 and 13. SAC's occasional transient
+# collapse is not a bug of either implementation. We keep the exact tanh
+# correction: it is the formula of the exercise and of PEARL's derivation.
 #
 # ## 5. HalfCheetah
 #
@@ -445,18 +469,28 @@ plt.show()
 
 # %%
 CHEETAH_STEPS = budget(5_000, 300)
+hc_cfg = SACConfig(seed=1, device="cpu")
 t0 = time.time()
-_, hc_log = train_sac("HalfCheetah-v5", SACConfig(seed=1, device="cpu"), CHEETAH_STEPS,
+_, hc_log = train_sac("HalfCheetah-v5", hc_cfg, CHEETAH_STEPS,
                       eval_every=budget(2_500, 300), eval_episodes=1, progress=False)
 cheetah_minutes = (time.time() - t0) / 60
 hc_live = hc_log.arrays("evals")
 print(f"{CHEETAH_STEPS} steps in {cheetah_minutes:.1f} min; deterministic returns at steps "
       f"{hc_live['step'].astype(int).tolist()}: {np.round(hc_live['eval_return'], 1).tolist()}")
+episode_steps = gym.spec("HalfCheetah-v5").max_episode_steps
+n_updates = (CHEETAH_STEPS - hc_cfg.learning_starts) // hc_cfg.train_freq * hc_cfg.gradient_steps
+print(f"{CHEETAH_STEPS:,} steps = {CHEETAH_STEPS / episode_steps:g} episodes of "
+      f"{episode_steps:,} steps; uniformly random actions for the first "
+      f"learning_starts = {hc_cfg.learning_starts} steps only "
+      f"({hc_cfg.learning_starts / episode_steps:.0%} of the first episode), then the policy "
+      f"acts, with {n_updates:,} gradient steps in all")
 
 # %% [markdown]
-# Five thousand steps are five episodes, the first of them with random actions: far too
-# few. The curve below is a longer run of the
-# same code, shipped in `data/sac_halfcheetah_s0/` (command in its `summary.json`):
+# As printed above: the live run is five episodes, with random actions only for the first
+# `learning_starts` = 100 steps, a tenth of the first episode (SB3's default), and one gradient
+# step per environment step after that. Far too few steps for a gait. The curve below is a
+# longer run of the same code, shipped in `data/sac_halfcheetah_s0/` (command in its
+# `summary.json`):
 
 # %%
 hc_dir = DATA / "sac_halfcheetah_s0"
@@ -488,10 +522,60 @@ plt.show()
 # shows the learning signal, not the final gait. PEARL's cheetah tasks are meta-trained for
 # millions of steps (notebook 5).
 #
-# **What next.** PEARL (notebook 4) keeps all of this and changes one thing: the policy and
-# the critics see $[s, z]$ instead of $s$, where $z$ is sampled from the posterior that the
-# context encoder of notebook 2 infers from the task's recent transitions. `TanhGaussianPolicy`
-# and `TwinQ` are reused unchanged, built with `obs_dim + latent_dim` inputs.
+# ## 6. From this SAC to PEARL's
+#
+# PEARL (notebook 4) **keeps** the tanh-Gaussian policy and its log-probability (Ex 3.1), the
+# twin critics and their minimum, the reparameterised actor loss, the Polyak-averaged target
+# and off-policy replay. `TanhGaussianPolicy` and `TwinQ` are reused unchanged, built with
+# `obs_dim + latent_dim` inputs. It **changes** three things:
+#
+# 1. **The task variable.** The policy and the critics see $[s, z]$ instead of $s$, where $z$
+#    is sampled from the posterior that the context encoder of notebook 2 infers from the
+#    task's recent transitions. This is the change the paper is about.
+# 2. **A state-value network.** PEARL's official code is built on the first version of SAC
+#    (Haarnoja et al., ICML 2018), which learns a state value $V(s)$ besides the critics and
+#    bootstraps them from $\bar V$, a Polyak-averaged copy of $V$, instead of from target
+#    critics:
+#    $$y = r + \gamma\,(1 - \text{terminated})\,\bar V(s'), \qquad
+#      V(s) \to \min_k Q_k(s, \tilde a) - \alpha \log\pi(\tilde a|s),\;
+#      \tilde a \sim \pi(\cdot|s).$$
+#    The soft value of $s'$ that Section 2's target computes from a sampled $a'$ is here learnt
+#    by a network of its own; at their fixed points the two targets agree. `pearl_lite.sac`
+#    has this variant, `SACConfig(use_value_network=True)`; its two halves are
+#    `bellman_target` and `soft_value_target` (below), and PEARL's losses in notebook 4 are
+#    built from them.
+# 3. **No automatic temperature.** The official code fixes $\alpha = 1$ and never runs
+#    Section 3's temperature loss; it multiplies the rewards by a hand-set `reward_scale`
+#    instead (set per environment in the official configs; printed below). Scaling the
+#    reward by $c$ at $\alpha = 1$ is the same objective as the reward itself at
+#    $\alpha = 1/c$, with every value $c$ times larger, since
+#    $c\,r + \mathcal H = c\,(r + \mathcal H / c)$: the reward scale *is* an inverse
+#    temperature, tuned per environment (the first SAC paper tuned it per task too; the
+#    automatic temperature came later, in Haarnoja et al., "Soft Actor-Critic Algorithms and
+#    Applications", 2018). The kit follows the official
+#    code so that the paper's hyperparameters mean what they meant there; PEARL's config
+#    offers `auto_entropy=True` to learn $\alpha$ instead.
+#
+# The cell checks the equivalence of item 3 on random numbers with the library's target, and
+# shows the value-network variant's two halves:
+
+# %%
+from pearl_lite.config import get_config
+from pearl_lite.sac import bellman_target, soft_value_target  # the value-network variant
+
+c, gamma = 100.0, 0.9
+gen = torch.Generator().manual_seed(0)
+r, next_q = (torch.randn(shape, generator=gen, dtype=torch.float64) for shape in (6, (2, 6)))
+next_log_prob = torch.randn(6, generator=gen, dtype=torch.float64)
+terminated = torch.zeros(6, dtype=torch.float64)
+scaled = soft_q_target(c * r, c * next_q, next_log_prob, terminated, gamma, alpha=1.0)
+tempered = soft_q_target(r, next_q, next_log_prob, terminated, gamma, alpha=1.0 / c)
+print(f"reward scale {c:g} at alpha = 1 vs reward 1 at alpha = 1/{c:g}: largest difference of "
+      f"the targets (the second times {c:g}) {(scaled - c * tempered).abs().max():.1e}")
+print("reward_scale of the official configs:", {env: get_config(env, "paper").reward_scale for
+      env in ("point-robot", "sparse-point-robot", "cheetah-vel", "ant-dir", "humanoid-dir")})
+show(bellman_target)
+show(soft_value_target)
 
 # %%
 print(f"notebook run time: {(time.time() - T_START) / 60:.1f} min")

@@ -169,6 +169,12 @@ def test_meta_test_adaptation_curve(sparse_trainer):
     np.testing.assert_array_equal(res.z_var[:2], 1.0)  # prior for the exploration trajectories
     assert (res.z_var[2:] < 1.0).all()  # then the posterior of the context gathered so far
     assert np.isfinite(res.final_return) and 0.0 <= res.final_success <= 1.0
+    # every run's success is kept: its mean over runs is `success`, its first run the paths'
+    runs = meta_test(tr.agent, cfg, tasks, n_trajs=4, num_exp_traj_eval=2, num_evals=3, seed=0)
+    assert runs.success_runs.shape == (3, len(tasks), 4)
+    np.testing.assert_allclose(runs.success_runs.mean(0), runs.success)
+    np.testing.assert_array_equal(runs.success_runs[0],
+                                  np.stack([p.reached for p in runs.paths], axis=1))
     # the official protocol by default: 400 steps = 20 trajectories, 5 from the prior
     full = meta_test(tr.agent, get_config("sparse-point-robot", "paper", n_tasks=8), tasks[:1],
                      num_evals=1)

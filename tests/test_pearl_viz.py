@@ -176,3 +176,65 @@ def test_source_markdown_shows_the_whole_function():
     md = source_markdown(PEARLLearner.update).data  # a method: headed by its class
     assert md.startswith("`pearl_lite/pearl/learner.py`, `PEARLLearner.update`:")
     assert "def update(self" in md and '"q_mean"' in md
+
+
+def test_success_within_over_runs_pools_runs_and_tasks():
+    run0 = np.array([[0, 1, 0], [0, 0, 0]])
+    run1 = np.array([[1, 0, 0], [0, 0, 1]])
+    both = np.stack([run0, run1])
+    np.testing.assert_allclose(pv.success_within(both), [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(pv.success_within(both),
+                               (pv.success_within(run0) + pv.success_within(run1)) / 2)
+    fig, ax = plt.subplots()
+    pv.plot_success(ax, both.mean(0), reached=both)
+    assert "2 runs" in ax.lines[1].get_label()
+    with pytest.raises(ValueError, match="must match"):
+        pv.plot_success(ax, np.zeros((2, 3)), reached=np.zeros((2, 2, 4)))
+    plt.close(fig)
+
+
+def test_plot_adaptation_draws_the_optimum():
+    fig, ax = plt.subplots()
+    returns = -np.arange(12.0).reshape(4, 3)
+    optimum = np.full((4, 3), -1.0)
+    optimum[0] = -3.0
+    pv.plot_adaptation(ax, returns, optimum=optimum)
+    opt_line = [ln for ln in ax.lines if ln.get_label().startswith("optimum")]
+    assert len(opt_line) == 1
+    np.testing.assert_allclose(opt_line[0].get_ydata(), [-1.5, -1.5, -1.5])
+    pv.plot_adaptation(ax, returns, optimum=np.array([0.0, -1.0, -2.0, -3.0]))  # per task
+    np.testing.assert_allclose(ax.lines[-1].get_ydata(), [-1.5] * 3)
+    with pytest.raises(ValueError, match="optimum"):
+        pv.plot_adaptation(ax, returns, optimum=np.zeros(3))
+    plt.close(fig)
+
+
+def test_plot_exploration_legend_names_starts_ends_and_line_styles():
+    rng = np.random.default_rng(0)
+    tr = pv.trajectories_of([_paths(2, 5, rng) for _ in range(3)], row=0)
+    fig, ax = plt.subplots()
+    pv.plot_exploration(ax, tr, goal=[0.5, 0.5], goal_radius=0.2, all_goals=np.zeros((4, 2)),
+                        n_prior=1, colorbar=False, legend=True)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["start", "end of a trajectory", "goal", "goal region (radius 0.2)",
+                      "other goals", "z from the prior", "z from the posterior"]
+    fig2, ax2 = plt.subplots()
+    pv.plot_exploration(ax2, tr, goal=[0.5, 0.5], colorbar=False)  # the default: no legend
+    assert ax2.get_legend() is None
+    handles = pv.exploration_legend_handles(n_prior=0, all_goals=False)
+    assert [h.get_label() for h in handles] == ["start", "end of a trajectory", "goal",
+                                                "z from the posterior"]
+    plt.close("all")
+
+
+def test_seed_colors_are_distinct_and_never_grey():
+    from matplotlib.colors import to_rgb
+
+    cols = pv.seed_colors(5)
+    assert len(set(cols)) == 5
+    for c in pv.SEED_COLORS:
+        r, g, b = to_rgb(c)
+        assert not (abs(r - g) < 0.05 and abs(g - b) < 0.05 and 0.2 < r < 0.9)  # no grey
+    assert pv.seed_colors(0) == [] and len(pv.seed_colors(10)) == 10
+    with pytest.raises(ValueError):
+        pv.seed_colors(-1)

@@ -9,7 +9,8 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``); notebook 6 reuses the traj
 - :func:`success_within`, :func:`plot_success`: sparse tasks: success of the k-th trajectory,
   and the fraction of tasks whose goal was found within the first k trajectories.
 - :func:`trajectories_of`, :func:`plot_exploration`: the positions visited in each meta-test
-  trajectory of one task, coloured by exploration episode, on the point robot's plane.
+  trajectory of one task, coloured by exploration episode, on the point robot's plane (with
+  :func:`exploration_legend_handles` for its legend); :func:`seed_colors` for several seeds.
 - :func:`load_ablation_results`, :func:`plot_ablations`: the runs written by
   ``scripts/run_ablations.py``.
 - :func:`source_markdown`: a library function's source as a Markdown code block, so a
@@ -220,7 +221,8 @@ def _as_task_by_traj(a: Any, name: str) -> np.ndarray:
 
 
 def plot_adaptation(ax: Any, returns: Any, n_prior: int = 0, label: str | None = None,
-                    color: str | None = None) -> Any:
+                    color: str | None = None, optimum: Any = None,
+                    optimum_label: str = "optimum (straight to the goal)") -> Any:
     """The adaptation curve: return of the k-th meta-test trajectory, mean +- std over tasks.
 
     Args:
@@ -228,6 +230,10 @@ def plot_adaptation(ax: Any, returns: Any, n_prior: int = 0, label: str | None =
         returns: ``(n_tasks, n_trajs)`` (``MetaTestResult.returns``).
         n_prior: trajectories collected with z from the prior (shaded grey).
         label, color: the line's style.
+        optimum: optionally the best achievable return, ``(n_tasks, n_trajs)`` per task and
+            trajectory (e.g. ``pearl_measures.optimal_returns`` from each trajectory's start)
+            or ``(n_tasks,)``; its mean over tasks is drawn as a dashed black line.
+        optimum_label: the legend entry of that line.
 
     Returns:
         ``ax``.
@@ -237,6 +243,15 @@ def plot_adaptation(ax: Any, returns: Any, n_prior: int = 0, label: str | None =
         raise ValueError(f"n_prior must lie in 0..{r.shape[1]}, got {n_prior}")
     k = np.arange(1, r.shape[1] + 1)
     plot_mean_std(ax, k, r, label=label, color=color or COLORS["pearl"])
+    if optimum is not None:
+        opt = np.asarray(optimum, dtype=float)
+        if opt.ndim == 1 and opt.shape[0] == r.shape[0]:
+            opt = np.repeat(opt[:, None], r.shape[1], axis=1)
+        if opt.shape != r.shape:
+            raise ValueError(f"optimum must have shape {r.shape} or ({r.shape[0]},), "
+                             f"got {opt.shape}")
+        ax.plot(k, opt.mean(0), "--", color="k", lw=1.2, label=optimum_label)
+        ax.legend(fontsize=8, loc="lower right")
     if n_prior:
         ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
         ax.text(0.6, 0.97, "z ~ prior", transform=ax.get_xaxis_transform(), va="top",
@@ -252,11 +267,18 @@ def success_within(reached: Any) -> np.ndarray:
 
     Args:
         reached: ``(n_tasks, n_trajs)``, 1 where trajectory k of a task entered the goal
-            region (e.g. ``np.stack([p.reached for p in result.paths], 1)``).
+            region (e.g. ``np.stack([p.reached for p in result.paths], 1)``), or
+            ``(n_runs, n_tasks, n_trajs)`` for several meta-test runs
+            (``MetaTestResult.success_runs``): then the fraction over runs and tasks.
 
     Returns:
         ``(n_trajs,)``, non-decreasing in k.
     """
+    r = np.asarray(reached, dtype=float)
+    if r.ndim == 3:
+        if 0 in r.shape:
+            raise ValueError(f"reached must not be empty, got {r.shape}")
+        return np.logical_or.accumulate(r > 0, axis=2).mean(axis=(0, 1))
     r = _as_task_by_traj(reached, "reached") > 0
     return np.logical_or.accumulate(r, axis=1).mean(0)
 
@@ -268,7 +290,8 @@ def plot_success(ax: Any, success: Any, reached: Any | None = None, n_prior: int
         ax: a matplotlib Axes.
         success: ``(n_tasks, n_trajs)`` success of trajectory k, possibly averaged over runs
             (``MetaTestResult.success``).
-        reached: optionally ``(n_tasks, n_trajs)`` 0/1 of one run, for :func:`success_within`.
+        reached: optionally ``(n_tasks, n_trajs)`` 0/1 of one run, or
+            ``(n_runs, n_tasks, n_trajs)`` of several, for :func:`success_within`.
         n_prior: trajectories with z from the prior (shaded).
 
     Returns:
@@ -278,11 +301,13 @@ def plot_success(ax: Any, success: Any, reached: Any | None = None, n_prior: int
     k = np.arange(1, s.shape[1] + 1)
     ax.plot(k, s.mean(0), "-o", ms=3, color=COLORS["pearl"], label="trajectory k succeeds")
     if reached is not None:
-        r = _as_task_by_traj(reached, "reached")
-        if r.shape != s.shape:
+        r = np.asarray(reached, dtype=float)
+        r = r if r.ndim == 3 else _as_task_by_traj(r, "reached")
+        if r.shape[-2:] != s.shape:
             raise ValueError(f"reached {r.shape} and success {s.shape} must match")
+        runs = f", {r.shape[0]} runs" if r.ndim == 3 else ""
         ax.plot(k, success_within(r), "--", color=COLORS["posterior"],
-                label="goal found within k trajectories")
+                label=f"goal found within k trajectories{runs}")
     if n_prior:
         ax.axvspan(0.5, n_prior + 0.5, color=COLORS["prior"], alpha=0.15, lw=0)
     ax.set_ylim(-0.05, 1.05)
@@ -326,7 +351,7 @@ def trajectories_of(paths: Sequence[Any], row: int) -> np.ndarray:
 
 def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float | None = None,
                      all_goals: Any = None, n_prior: int = 0, cmap: str = "viridis",
-                     colorbar: bool = True) -> Any:
+                     colorbar: bool = True, legend: bool = False) -> Any:
     """Trajectories of one task coloured by exploration episode (dark: first, light: last).
 
     Args:
@@ -338,6 +363,9 @@ def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float |
         n_prior: the first ``n_prior`` trajectories (z from the prior) are drawn dashed.
         cmap: colormap over the trajectory index.
         colorbar: add a colour bar labelled with the trajectory index.
+        legend: add a legend of the markers and line styles: start (black square), end of a
+            trajectory (dot), goal (star), other goals, z from the prior (dashed) or the
+            posterior (solid). One panel of a row is enough.
 
     Returns:
         ``ax``.
@@ -363,6 +391,11 @@ def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float |
                 alpha=0.9, zorder=3)
         ax.scatter(pos[-1:, 0], pos[-1:, 1], s=12, color=col, zorder=4)
     ax.scatter(tr[:, 0, 0], tr[:, 0, 1], marker="s", s=30, c="k", zorder=5)
+    if legend:
+        ax.legend(handles=exploration_legend_handles(
+            n_prior=n_prior, n_posterior=len(tr) - n_prior, all_goals=all_goals is not None,
+            goal_radius=goal_radius, color=colors[len(colors) // 2]),
+            fontsize=7, loc="best", framealpha=0.8, frameon=True)
     if colorbar:
         sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(cmap),
                                    norm=plt.Normalize(1, max(len(tr), 2)))
@@ -373,6 +406,50 @@ def plot_exploration(ax: Any, trajectories: Any, goal: Any, goal_radius: float |
         cbar.update_ticks()
     ax.set_aspect("equal")
     return ax
+
+
+def exploration_legend_handles(n_prior: int = 0, n_posterior: int = 1, all_goals: bool = True,
+                               goal_radius: float | None = None, color: Any = "0.3") -> list:
+    """Legend entries for :func:`plot_exploration`'s markers and line styles.
+
+    Args:
+        n_prior, n_posterior: how many trajectories of each kind are drawn (kinds with none
+            get no entry).
+        all_goals: include the grey dots of the other goals.
+        goal_radius: include the sparse goal region.
+        color: the colour of the sample line and end marker.
+
+    Returns:
+        a list of matplotlib artists with labels, for ``ax.legend(handles=...)``.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    h = [Line2D([], [], marker="s", ls="", color="k", ms=5, label="start"),
+         Line2D([], [], marker="o", ls="", color=color, ms=4, label="end of a trajectory"),
+         Line2D([], [], marker="*", ls="", color="C3", ms=10, label="goal")]
+    if goal_radius is not None:
+        h.append(Patch(color="C3", alpha=0.2, label=f"goal region (radius {goal_radius:g})"))
+    if all_goals:
+        h.append(Line2D([], [], marker="o", ls="", color="0.7", ms=3, label="other goals"))
+    if n_prior > 0:
+        h.append(Line2D([], [], ls="--", color=color, label="z from the prior"))
+    if n_posterior > 0:
+        h.append(Line2D([], [], ls="-", color=color, label="z from the posterior"))
+    return h
+
+
+#: Colours for several seeds in one plot: the Okabe-Ito palette without its grey (which the
+#: course uses for the prior and for faded reference curves), then matplotlib's tab10.
+SEED_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+               "#000000")
+
+
+def seed_colors(n: int) -> list[str]:
+    """``n`` distinct colours for ``n`` seeds (none of them grey); more than 8 repeat."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    return [SEED_COLORS[i % len(SEED_COLORS)] for i in range(n)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +543,7 @@ def plot_ablations(axes: Sequence[Any], results: Mapping[str, Mapping[str, Any]]
 # ---------------------------------------------------------------------------------------------
 
 
-__all__ = ["LiveTrainingPlot", "TRAINING_COLUMNS", "load_ablation_results", "plot_ablations",
-           "plot_adaptation", "plot_exploration", "plot_success", "plot_training",
-           "success_within", "trajectories_of", "training_curves"]
+__all__ = ["LiveTrainingPlot", "SEED_COLORS", "TRAINING_COLUMNS", "exploration_legend_handles",
+           "load_ablation_results", "plot_ablations", "plot_adaptation", "plot_exploration",
+           "plot_success", "plot_training", "seed_colors", "success_within", "trajectories_of",
+           "training_curves"]

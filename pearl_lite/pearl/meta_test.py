@@ -45,6 +45,8 @@ class MetaTestResult:
             per trajectory index (each covering all tasks).
         z_mu, z_var: ``(n_trajs, n_tasks, latent_dim)`` the belief each trajectory's z was
             drawn from (first run).
+        success_runs: ``(num_evals, n_tasks, n_trajs)`` 0/1, did trajectory k of each run enter
+            the goal region (sparse tasks; ``success`` is its mean over runs), else None.
     """
 
     task_indices: np.ndarray
@@ -53,6 +55,7 @@ class MetaTestResult:
     paths: list[Paths]
     z_mu: np.ndarray
     z_var: np.ndarray
+    success_runs: np.ndarray | None = None
 
     @property
     def final_return(self) -> float:
@@ -174,7 +177,7 @@ def meta_test(
                      np.stack([v.cpu().numpy() for v in variances]))
     agent.train(was_training)
     return MetaTestResult(idx, returns.mean(0), None if success is None else success.mean(0),
-                          *first)
+                          *first, success_runs=success)
 
 
 __all__ = ["MetaTestResult", "meta_test", "posterior_sampling"]

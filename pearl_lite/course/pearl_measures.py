@@ -1,0 +1,351 @@
+"""Measurements on a trained PEARL agent, for notebook 4's claims to be judged by numbers.
+
+Introduced in notebook 4 (``notebooks/04_pearl.py``).
+
+- :func:`optimal_returns`: the best return a point-robot trajectory can earn from given start
+  states, computed with the environment's own dynamics and reward: the yardstick for an
+  adaptation curve.
+- :func:`kl_parts`: the KL of a diagonal Gaussian belief to N(0, I), split per latent dimension
+  into the part the means pay and the part the variances pay.
+- :func:`wasserstein_1d`, :func:`energy_distance`: distances between two samples (1-D, and in
+  any dimension).
+- :func:`context_mismatch`: section 1's distribution mismatch measured on a trainer: how far
+  context batches from the encoder buffer (recent data) and from the RL buffer (all data) lie
+  from the contexts that posterior sampling (Algorithm 2) collects, task by task, next to the
+  distance between two meta-test runs of the same task (how much meta-test contexts vary).
+- :func:`training_context_beliefs`: the beliefs a trained agent infers from context batches
+  like those of its training (one collection round of Algorithm 1), for the KL and the
+  posterior variance that ``progress.csv`` logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pearl_lite.envs import make_vector_env
+from pearl_lite.pearl.meta_test import posterior_sampling
+
+# ---------------------------------------------------------------------------------------------
+# The optimum of the point robots
+# ---------------------------------------------------------------------------------------------
+
+
+def optimal_returns(venv: Any, starts: Any = None, seed: int | None = None,
+                    horizon: int | None = None) -> np.ndarray:
+    """The largest return one trajectory can earn in each task of a point-robot vector env.
+
+    The robot moves by ``clip(action, low, high)`` per coordinate and is rewarded after every
+    step (``-distance`` to the goal, or the sparse reward, which only grows as the distance
+    shrinks). After ``t`` steps the reachable positions are the start plus ``t`` times the
+    action box, and the greedy step ``clip(goal - position, low, high)`` lands, at *every* ``t``,
+    on the reachable point closest to the goal (each coordinate moves towards the goal by as
+    much as the box allows until it is there). So it minimises every term of the return at
+    once: it is the optimum, straight to the goal at the largest step the box allows. It is
+    rolled out with ``venv.step``, the environment's own dynamics and reward.
+
+    Args:
+        venv: a ``PointRobotVectorEnv`` (``pearl_lite.envs.make_vector_env``) on the tasks.
+        starts: ``(n, 2)`` start positions (e.g. ``paths.obs[:, 0]`` of a meta-test
+            trajectory); default: the environment's own reset (with ``seed``).
+        seed: seed of the reset when ``starts`` is not given.
+        horizon: steps per trajectory; default ``venv.horizon``.
+
+    Returns:
+        ``(n,)`` returns (the environment's reward: sparse on ``sparse-point-robot``).
+
+    The vector environment is reset (its tasks are kept).
+    """
+    if not hasattr(venv, "goals"):
+        raise ValueError("optimal_returns needs a point-robot vector env (with .goals)")
+    if starts is not None:
+        starts = np.asarray(starts, dtype=np.float64)
+        if starts.shape != (venv.num_envs, 2):
+            raise ValueError(f"starts must have shape ({venv.num_envs}, 2), got {starts.shape}")
+        obs = venv.reset(options={"state": starts})
+    else:
+        obs = venv.reset(seed=seed)
+    low = venv.single_action_space.low.astype(np.float64)
+    high = venv.single_action_space.high.astype(np.float64)
+    pos = np.asarray(obs, dtype=np.float64)
+    total = np.zeros(venv.num_envs)
+    for _ in range(int(horizon or venv.horizon)):
+        action = np.clip(venv.goals - pos, low, high)
+        obs, rew, term, _trunc, _ = venv.step(action.astype(np.float32))
+        total += rew
+        pos = pos + action  # the env's float64 state; its float32 obs would round
+        if np.any(term):
+            raise ValueError("the point robots never terminate; is this a point-robot env?")
+    return total
+
+
+# ---------------------------------------------------------------------------------------------
+# The KL bottleneck, dimension by dimension
+# ---------------------------------------------------------------------------------------------
+
+
+def kl_parts(mu: Any, var: Any) -> dict[str, np.ndarray]:
+    """KL(N(mu, diag var) || N(0, I)) per dimension, split into its mean and variance parts.
+
+    ``KL = 1/2 sum_d (var_d + mu_d^2 - 1 - log var_d)``: the means pay ``mu_d^2 / 2``, the
+    variances ``(var_d - 1 - log var_d) / 2`` (zero at ``var_d = 1``, positive elsewhere).
+
+    Args:
+        mu, var: beliefs ``(..., latent_dim)`` (e.g. ``MetaTestResult.z_mu``, ``z_var``).
+
+    Returns:
+        ``{"kl", "mean_part", "var_part"}``, each ``(..., latent_dim)``; ``kl`` summed over the
+        last axis equals ``pearl_lite.distributions.gaussian_kl(mu, var)``.
+    """
+    mu, var = np.asarray(mu, dtype=np.float64), np.asarray(var, dtype=np.float64)
+    if mu.shape != var.shape or mu.ndim == 0:
+        raise ValueError(f"mu {mu.shape} and var {var.shape} must have the same shape")
+    if np.any(var <= 0):
+        raise ValueError("variances must be positive")
+    mean_part = 0.5 * mu ** 2
+    var_part = 0.5 * (var - 1.0 - np.log(var))
+    return {"kl": mean_part + var_part, "mean_part": mean_part, "var_part": var_part}
+
+
+# ---------------------------------------------------------------------------------------------
+# Distances between samples
+# ---------------------------------------------------------------------------------------------
+
+
+def wasserstein_1d(x: Any, y: Any) -> float:
+    """The 1-Wasserstein (earth mover's) distance between two 1-D samples.
+
+    ``W1 = integral |F_x(t) - F_y(t)| dt`` over the empirical distribution functions; in the
+    units of the samples (0 for equal samples, ``|a - b|`` for two point masses).
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    y = np.sort(np.asarray(y, dtype=np.float64).ravel())
+    if x.size == 0 or y.size == 0:
+        raise ValueError("both samples must be non-empty")
+    grid = np.sort(np.concatenate([x, y]))
+    widths = np.diff(grid)
+    fx = np.searchsorted(x, grid[:-1], side="right") / x.size
+    fy = np.searchsorted(y, grid[:-1], side="right") / y.size
+    return float(np.sum(np.abs(fx - fy) * widths))
+
+
+def energy_distance(x: Any, y: Any) -> float:
+    """The energy distance ``2 E|X - Y| - E|X - X'| - E|Y - Y'|`` between two samples.
+
+    Args:
+        x, y: ``(n, d)`` and ``(m, d)`` samples (1-D arrays are read as ``d = 1``).
+
+    Returns:
+        a float >= 0 (the V-statistic, in the units of the samples' Euclidean norm); zero only
+        for equal empirical distributions.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    y = y[:, None] if y.ndim == 1 else y
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or not len(x) or not len(y):
+        raise ValueError(f"samples must be (n, d) and (m, d) with d equal, got {x.shape}, "
+                         f"{y.shape}")
+
+    def mean_dist(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).mean())
+
+    return max(2 * mean_dist(x, y) - mean_dist(x, x) - mean_dist(y, y), 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 1's distribution mismatch, measured on a trainer
+# ---------------------------------------------------------------------------------------------
+
+#: The sources compared with the meta-test contexts, in the order of the tables.
+MISMATCH_SOURCES = ("encoder buffer (recent data)", "RL buffer (all data)",
+                    "another meta-test run")
+
+
+@dataclass
+class ContextMismatch:
+    """Distances between context batches and meta-test contexts, per training task and run.
+
+    Attributes:
+        tasks: ``(n_tasks,)`` the training tasks (indices into the environment's task list).
+        references: the two meta-test contexts compared with: the whole context, and the
+            part the first posterior is inferred from (the trajectories with z from the prior).
+        sizes: ``{reference: transitions in that context}``; every batch compared with it has
+            the same size.
+        w1: ``{reference: {source: (n_tasks, n_runs)}}`` 1-Wasserstein distance of the rewards.
+        energy: the same layout, energy distance of the whole context vectors (what the
+            encoder reads).
+    """
+
+    tasks: np.ndarray
+    references: tuple[str, ...]
+    sizes: dict[str, int]
+    w1: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    energy: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def summary(self, metric: str = "w1") -> dict[str, dict[str, tuple[float, float]]]:
+        """``{reference: {source: (mean, std)}}`` over tasks of the per-task mean over runs."""
+        table = {"w1": self.w1, "energy": self.energy}[metric]
+        return {ref: {src: (float(d.mean(1).mean()), float(d.mean(1).std()))
+                      for src, d in per_src.items()} for ref, per_src in table.items()}
+
+    def closer_fraction(self, reference: str, metric: str = "w1") -> float:
+        """Fraction of tasks where the encoder buffer is closer than the RL buffer (run means)."""
+        table = {"w1": self.w1, "energy": self.energy}[metric][reference]
+        enc, rl = (table[s].mean(1) for s in MISMATCH_SOURCES[:2])
+        return float((enc < rl).mean())
+
+
+def _buffer_sample(buf: Any, slot: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``n`` transitions of one task's buffer, without replacement when it holds enough.
+
+    Reads the buffer's arrays directly, so the trainer's own random streams are left alone.
+    """
+    size = int(buf.sizes[slot])
+    if size == 0:
+        raise ValueError(f"task slot {slot} has an empty buffer")
+    idx = rng.choice(size, size=n, replace=size < n)
+    return {k: buf.data[k][slot, idx] for k in ("obs", "act", "rew", "next_obs")}
+
+
+def _context_matrix(agent: Any, t: dict[str, np.ndarray]) -> np.ndarray:
+    """The context vectors the encoder reads, ``(n, context_dim)``."""
+    ctx = agent.context(*(torch.as_tensor(np.asarray(t[k], dtype=np.float32))
+                          for k in ("obs", "act", "rew", "next_obs")))
+    return ctx.cpu().numpy()
+
+
+def context_mismatch(trainer: Any, n_runs: int = 3, tasks: Any = None, seed: int = 0
+                     ) -> ContextMismatch:
+    """Section 1's distribution mismatch on a trainer's buffers, per training task.
+
+    For each training task (default: all of them) and each of ``n_runs`` runs:
+
+    1. run posterior sampling (Algorithm 2, :func:`~pearl_lite.pearl.meta_test.
+       posterior_sampling`, the config's protocol) with the trainer's agent on the *training*
+       tasks, so that buffers and meta-test contexts belong to the same task;
+    2. take two references from that run: the whole meta-test context (all its trajectories),
+       and the context the first posterior is inferred from (the ``num_exp_traj_eval``
+       trajectories with z from the prior);
+    3. for each reference of ``n`` transitions, draw ``n`` transitions from the task's encoder
+       buffer (recent data), ``n`` from its RL buffer (all data), and take the same reference
+       of an independent meta-test run of the task (two samples of one distribution are not at
+       distance 0; a meta-test context is a few whole trajectories, strongly correlated
+       transitions, so a batch drawn independently from a broad buffer can even come closer to
+       it than another run does);
+    4. compute the 1-Wasserstein distance of their rewards (the statistic of section 1) and the
+       energy distance of the context vectors.
+
+    The trainer is not changed (its random streams neither). On sparse tasks the RL buffer
+    stores the critic's dense reward and the contexts the sparse one, so the comparison is only
+    meaningful where both hold the same reward: a ``ValueError`` otherwise.
+
+    Args:
+        trainer: a :class:`~pearl_lite.pearl.meta_train.MetaTrainer` that has trained.
+        n_runs: independent meta-test runs (the run-to-run comparison uses one more).
+        tasks: training-task slots (positions in ``trainer.train_tasks``); default all.
+        seed: seeds z, the reset noise and the buffer draws.
+
+    Returns:
+        :class:`ContextMismatch`.
+    """
+    cfg, agent = trainer.cfg, trainer.agent
+    if getattr(trainer, "critic_reward", "env") != "env":
+        raise ValueError("the RL buffer holds the dense reward and the contexts the sparse one; "
+                         "context_mismatch compares buffers that store the same reward")
+    if n_runs < 1:
+        raise ValueError(f"n_runs must be positive, got {n_runs}")
+    slots = np.arange(len(trainer.train_tasks)) if tasks is None else np.asarray(tasks, int)
+    task_idx = trainer.train_tasks[slots]
+    n_trajs = int(np.ceil(cfg.num_steps_per_eval / cfg.max_path_length))
+    k_prior = min(cfg.num_exp_traj_eval, n_trajs)
+    venv = make_vector_env(cfg.env, task_idx, seed=0, n_tasks=cfg.n_tasks)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    was_training = agent.training
+    agent.eval()
+    runs = []  # per run, per reference: a list over tasks of transition dicts
+    for run in range(n_runs + 1):
+        paths, _, _ = posterior_sampling(agent, venv, n_trajs, k_prior, cfg.max_path_length,
+                                         gen, cfg.eval_deterministic,
+                                         env_seed=seed * 7919 + 1000 * run)
+        per_ref = {}
+        prior_name = "trajectory" if k_prior == 1 else f"{k_prior} trajectories"
+        for ref, ps in ((f"whole meta-test context ({n_trajs} trajectories)", paths),
+                        (f"first posterior's context (the prior {prior_name})",
+                         paths[:k_prior])):
+            per_ref[ref] = [
+                {k: np.concatenate([p.task(row)[k2] for p in ps]) for k, k2 in
+                 (("obs", "obs"), ("act", "act"), ("rew", "reward"), ("next_obs", "next_obs"))}
+                for row in range(len(slots))]
+        runs.append(per_ref)
+    agent.train(was_training)
+
+    references = tuple(runs[0])
+    sizes = {ref: len(runs[0][ref][0]["rew"]) for ref in references}
+    out = ContextMismatch(np.asarray(task_idx, dtype=np.int64), references, sizes)
+    for ref in references:
+        n = sizes[ref]
+        w1 = {s: np.zeros((len(slots), n_runs)) for s in MISMATCH_SOURCES}
+        en = {s: np.zeros((len(slots), n_runs)) for s in MISMATCH_SOURCES}
+        for i, slot in enumerate(slots):
+            for r in range(n_runs):
+                target = runs[r][ref][i]
+                others = {
+                    MISMATCH_SOURCES[0]: _buffer_sample(trainer.enc_buffer, int(slot), n, rng),
+                    MISMATCH_SOURCES[1]: _buffer_sample(trainer.rl_buffer, int(slot), n, rng),
+                    MISMATCH_SOURCES[2]: runs[r + 1][ref][i],
+                }
+                tgt_ctx = _context_matrix(agent, target)
+                for src, batch in others.items():
+                    w1[src][i, r] = wasserstein_1d(batch["rew"], target["rew"])
+                    en[src][i, r] = energy_distance(_context_matrix(agent, batch), tgt_ctx)
+        out.w1[ref], out.energy[ref] = w1, en
+    return out
+
+
+def training_context_beliefs(agent: Any, cfg: Any, seed: int = 0, n_batches: int = 1
+                             ) -> dict[str, np.ndarray]:
+    """q(z | c) of an agent on context batches like those of its training.
+
+    Runs one collection round of Algorithm 1 (``MetaTrainer.collection_round``: each training
+    task's encoder buffer filled with ``num_steps_prior`` transitions with z from the prior and
+    ``num_steps_posterior`` with z from the posterior) with ``agent``'s networks (``None``: the
+    networks a ``MetaTrainer(cfg, seed)`` starts from, i.e. a run's untrained agent), then draws
+    ``n_batches`` context batches of ``embedding_batch_size`` per task, as a gradient step does,
+    and infers the belief from each. What ``progress.csv`` logs as ``kl`` and ``z_var`` is the
+    mean over tasks of this belief's KL and of its variance (over dimensions too).
+
+    Side effect: seeds the global random generators (``MetaTrainer`` does).
+
+    Returns:
+        ``{"mu", "var"}`` ``(n_batches * n_train, latent_dim)`` and ``"reward_fraction"``
+        ``(n_batches * n_train,)``: the fraction of each batch's transitions with a non-zero
+        reward (on sparse tasks: transitions inside the goal radius).
+    """
+    from pearl_lite.pearl.meta_train import MetaTrainer
+
+    device = "cpu" if agent is None else agent.log_alpha.device
+    trainer = MetaTrainer(cfg, seed=seed, device=device)
+    if agent is not None:
+        trainer.agent.load_state_dict(agent.state_dict())
+    slots = np.arange(len(trainer.train_tasks))
+    trainer.collection_round(slots)
+    mus, variances, fracs = [], [], []
+    with torch.no_grad():
+        for _ in range(n_batches):
+            b = trainer.enc_buffer.sample(slots, cfg.embedding_batch_size)
+            mu, var = trainer.agent.encoder(trainer.agent.context(b["obs"], b["act"], b["rew"],
+                                                                  b["next_obs"]))
+            mus.append(mu.cpu().numpy())
+            variances.append(var.cpu().numpy())
+            fracs.append((b["rew"] != 0).float().mean(1).cpu().numpy())
+    return {"mu": np.concatenate(mus), "var": np.concatenate(variances),
+            "reward_fraction": np.concatenate(fracs)}
+
+
+__all__ = ["MISMATCH_SOURCES", "ContextMismatch", "context_mismatch", "energy_distance",
+           "kl_parts", "optimal_returns", "training_context_beliefs", "wasserstein_1d"]
