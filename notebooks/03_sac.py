@@ -56,6 +56,7 @@ import torch
 from IPython.display import display
 
 from pearl_lite import exercises
+from pearl_lite.config import get_config
 from pearl_lite.course import checks
 from pearl_lite.course.notebook_tools import source_markdown
 from pearl_lite.course.plotting import COLORS, plot_mean_std, smooth, use_course_style
@@ -63,8 +64,10 @@ from pearl_lite.distributions import TanhGaussian, tanh_gaussian_log_prob
 from pearl_lite.exercises import ex3_sac
 from pearl_lite.sac import (
     SACConfig,
+    bellman_target,
     policy_loss,
     soft_q_target,
+    soft_value_target,
     temperature_loss,
     train_sac,
 )
@@ -560,9 +563,6 @@ plt.show()
 # shows the value-network variant's two halves:
 
 # %%
-from pearl_lite.config import get_config
-from pearl_lite.sac import bellman_target, soft_value_target  # the value-network variant
-
 c, gamma = 100.0, 0.9
 gen = torch.Generator().manual_seed(0)
 r, next_q = (torch.randn(shape, generator=gen, dtype=torch.float64) for shape in (6, (2, 6)))
@@ -574,8 +574,8 @@ print(f"reward scale {c:g} at alpha = 1 vs reward 1 at alpha = 1/{c:g}: largest 
       f"the targets (the second times {c:g}) {(scaled - c * tempered).abs().max():.1e}")
 print("reward_scale of the official configs:", {env: get_config(env, "paper").reward_scale for
       env in ("point-robot", "sparse-point-robot", "cheetah-vel", "ant-dir", "humanoid-dir")})
-show(bellman_target)
-show(soft_value_target)
+display(source_markdown(bellman_target))
+display(source_markdown(soft_value_target))
 
 # %%
 print(f"notebook run time: {(time.time() - T_START) / 60:.1f} min")

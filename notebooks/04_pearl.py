@@ -69,11 +69,12 @@ from IPython.display import display
 from pearl_lite import exercises
 from pearl_lite.config import PEARLConfig, get_config
 from pearl_lite.course import checks
+from pearl_lite.course import pearl_measures as pm
 from pearl_lite.course import pearl_viz as pv
 from pearl_lite.course.data import DATA_DIR
 from pearl_lite.course.notebook_tools import ROOT, source_markdown
 from pearl_lite.course.plotting import COLORS, use_course_style
-from pearl_lite.envs import make_env
+from pearl_lite.envs import make_env, make_vector_env
 from pearl_lite.exercises import ex4_pearl
 from pearl_lite.pearl import MetaTrainer, meta_test
 from pearl_lite.runtime.evaluate import load_agent
@@ -419,8 +420,6 @@ print(f"mean Q of the last iteration's batches {last['q_mean']:,.0f}: the Q netw
 # point-robot protocol: 3 trajectories, the first with z from the prior, then the posterior.
 
 # %%
-from pearl_lite.course import pearl_measures as pm  # notebook 4's measurements
-from pearl_lite.envs import make_vector_env
 
 point_env = make_env("point-robot", n_tasks=cfg_point.n_tasks, seed=0)
 res_point = meta_test(trainer.agent, cfg_point, point_env.test_task_idx,
