@@ -40,11 +40,26 @@ def test_environment_yml_mirrors_pyproject():
     )
 
 
+# The one line .ci/run may have besides the test command: install Debian's Chromium for the
+# browser tests when it is missing.
+CHROMIUM_INSTALL = re.compile(
+    r"^command -v chromium >/dev/null \|\| \(.*apt-get install .*chromium")
+
+
 def test_ci_runs_the_readme_test_command():
-    ci_lines = [ln for ln in (ROOT / ".ci/run").read_text().splitlines()
+    ci_lines = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines()
                 if ln.strip() and not ln.startswith(("#", "set ", "cd ", "export "))]
-    assert len(ci_lines) == 1, ci_lines
-    assert ci_lines[0].strip() in (ROOT / "README.md").read_text()
+    installs = [ln for ln in ci_lines if CHROMIUM_INSTALL.match(ln)]
+    commands = [ln for ln in ci_lines if ln not in installs]
+    assert len(installs) <= 1, installs
+    assert len(commands) == 1, commands
+    assert ci_lines[-1] == commands[0], "the test command must come last"
+    readme_blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert commands[0] in [ln.strip() for b in readme_blocks for ln in b.splitlines()], (
+        f"{commands[0]!r} is not a command line of the README")
+    # JupyterLab and Voila (the lab extra) are needed by the browser tests.
+    extras = re.search(r'-e "\.\[([a-z,]+)\]"', commands[0])
+    assert extras and {"dev", "lab"} <= set(extras.group(1).split(",")), commands[0]
 
 
 def test_torch_left_unpinned_for_gpu_users():
