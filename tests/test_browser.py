@@ -110,21 +110,20 @@ class Case:
 
 
 NB6_PENDING = pytest.mark.skip(
-    reason="notebook 6 is being written on branch nb6: once notebooks/06_exploration.ipynb is on "
-           "main, remove this mark and set `sliders` to its visible slider count (explorer: "
-           "trajectory k, agent beta, run; context-size widget: N; the angle/radius sliders only "
-           "show for a custom goal)")
+    reason="notebook 6 is being written on branch nb6: once notebooks/06_exploration.py is on "
+           "main, remove this mark (and check `sliders`, 6 on branch nb6 today)")
 
 # JupyterLab: every notebook with widgets. One line per notebook.
 LAB_CASES = [
     Case("01_vae.ipynb", sliders=1),  # beta (SelectionSlider)
     Case("02_encoder.ipynb", sliders=3),  # context N, beta, task
-    pytest.param(Case("06_exploration.ipynb", sliders=4), marks=NB6_PENDING),
+    # explorer: agent (beta), angle, radius, trajectory k, run; context explorer: N
+    pytest.param(Case("06_exploration.ipynb", sliders=6), marks=NB6_PENDING),
 ]
 # Voilà: the notebooks served as apps.
 VOILA_CASES = [
     Case("02_encoder.ipynb", sliders=3),
-    pytest.param(Case("06_exploration.ipynb", sliders=4), marks=NB6_PENDING),
+    pytest.param(Case("06_exploration.ipynb", sliders=6), marks=NB6_PENDING),
 ]
 
 # Console errors that say nothing about the course, each with why it is harmless. Matched as
@@ -262,8 +261,12 @@ def _lab_settings(settings: Path) -> None:
 
 
 def _checkout_state() -> dict[str, str]:
-    """The committed notebooks' hashes, and ``git status`` (new or changed files) if git is here."""
+    """The committed notebooks' hashes, Jupyter's (git-ignored) side files, and ``git status``
+    (new or changed files) if git is here."""
     state = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in NOTEBOOKS.glob("*.ipynb")}
+    state["jupyter files"] = "\n".join(sorted(
+        str(p.relative_to(ROOT)) for pattern in (".ipynb_checkpoints", ".virtual_documents")
+        for p in ROOT.rglob(pattern)))
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         state["git status"] = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
@@ -295,7 +298,10 @@ def lab(checkout_untouched) -> Iterator[Server]:
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
                "--LabApp.expose_app_in_browser=True",
                f"--LabApp.user_settings_dir={tmp / 'settings'}",
-               f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]
+               f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+               # Opening a notebook writes a checkpoint copy; an absolute path keeps it out of
+               # notebooks/.ipynb_checkpoints.
+               f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}"]
         with _serve(cmd, port, token, "/api/status", tmp) as server:
             yield server
 
@@ -458,15 +464,17 @@ def _move_one(case: Case, slider: Locator, name: str) -> str:
     readout = slider.locator(".widget-readout")
     root = _output_of(slider)
     assert root.locator("img").count() > 0, f"{case}: no plot next to slider {label!r}"
+    handle = slider.locator(".noUi-handle").first
+    low, now, high = (float(handle.get_attribute(f"aria-value{k}") or "nan")
+                      for k in ("min", "now", "max"))
+    if low == high:  # e.g. a "run" slider over the one run that smoke mode makes
+        return f"{label}: one value only ({now:g}), not moved"
     before_plots = _settled_plots(root)
     before = readout.inner_text().strip()
-    handle = slider.locator(".noUi-handle").first
     handle.focus()
-    for key in ("ArrowRight", "ArrowLeft"):  # left where the slider starts at its maximum
-        handle.press(key)
-        with contextlib.suppress(AssertionError):
-            _wait(lambda: readout.inner_text().strip() != before, 5, "readout")
-            break
+    handle.press("ArrowLeft" if now >= high else "ArrowRight")
+    with contextlib.suppress(AssertionError):
+        _wait(lambda: readout.inner_text().strip() != before, 10, "readout")
     after = readout.inner_text().strip()
     assert after != before, f"{case}: slider {label!r} did not move from {before}"
     t0 = time.monotonic()
@@ -504,9 +512,9 @@ def _wait(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.25)
 
 
-def _require(case: Case) -> None:
-    if not (NOTEBOOKS / case.notebook).exists():
-        pytest.fail(f"notebooks/{case.notebook} does not exist")
+def _require(path: Path) -> None:
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(ROOT)} does not exist")
 
 
 # JupyterLab: the state of the open notebook's cells and kernel.
@@ -534,7 +542,7 @@ _LAB_STATE = """() => {
 
 @pytest.mark.parametrize("case", LAB_CASES, ids=str)
 def test_sliders_redraw_in_jupyterlab(lab: Server, page, case: Case):
-    _require(case)
+    _require(NOTEBOOKS / case.notebook)
     pg, console = page
     t0 = time.monotonic()
     try:
@@ -566,7 +574,7 @@ def test_sliders_redraw_in_jupyterlab(lab: Server, page, case: Case):
 
 @pytest.mark.parametrize("case", VOILA_CASES, ids=str)
 def test_sliders_redraw_in_voila(voila: Server, page, case: Case):
-    _require(case)
+    _require((NOTEBOOKS / case.notebook).with_suffix(".py"))  # Voilà is served the .py's cells
     pg, console = page
     t0 = time.monotonic()
     # Voilà runs the whole notebook in a fresh kernel, streaming each cell's outputs as it goes.
