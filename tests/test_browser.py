@@ -210,7 +210,8 @@ def _serve(cmd: list[str], port: int, token: str, ready_path: str, tmp: Path) ->
     log = tmp / "server.log"
     with open(log, "wb") as log_file:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent)
     server = Server(f"http://127.0.0.1:{port}", token, proc, log)
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -227,6 +228,24 @@ def _serve(cmd: list[str], port: int, token: str, ready_path: str, tmp: Path) ->
         yield server
     finally:
         _stop(proc)
+
+
+def _libc_prctl():
+    with contextlib.suppress(OSError):
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    return None
+
+
+_PRCTL = _libc_prctl()  # loaded here: the forked child only calls it
+
+
+def _die_with_parent() -> None:
+    """In the server's process: get SIGTERM if the test process dies (killed, timed out), so no
+    server outlives it (Linux; elsewhere a no-op)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -272,6 +291,20 @@ def _checkout_state() -> dict[str, str]:
             ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
             capture_output=True, text=True, timeout=60, check=True).stdout
     return state
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _teardown_on_sigterm() -> Iterator[None]:
+    """A SIGTERM (``timeout``, a CI runner) raises KeyboardInterrupt, so that pytest still runs
+    the fixtures' teardown and stops the servers, instead of dying on the spot."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="module")
@@ -375,7 +408,8 @@ def page(browser) -> Iterator[tuple[Page, Console]]:
     try:
         yield pg, console
     finally:
-        context.close()
+        with contextlib.suppress(Exception):  # the browser may be gone already (interrupted)
+            context.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,6 +546,17 @@ def _wait(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.25)
 
 
+@contextlib.contextmanager
+def _server_log_on_failure(server: Server) -> Iterator[None]:
+    """A failure inside also shows the end of the server's log (kernel tracebacks of cells and
+    of widget callbacks land there)."""
+    try:
+        yield
+    except Exception as exc:
+        tail = server.log_tail(3000)
+        raise AssertionError(f"{exc}\n--- server log, last lines:\n{tail}") from exc
+
+
 def _require(path: Path) -> None:
     if not path.exists():
         pytest.fail(f"{path.relative_to(ROOT)} does not exist")
@@ -519,7 +564,7 @@ def _require(path: Path) -> None:
 
 # JupyterLab: the state of the open notebook's cells and kernel.
 _LAB_STATE = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
+  const panel = window.jupyterapp?.shell?.currentWidget;
   const kernel = panel?.sessionContext?.session?.kernel;
   if (!panel?.content?.model || !kernel) return null;
   const cells = panel.content.model.cells;
@@ -543,6 +588,11 @@ _LAB_STATE = """() => {
 @pytest.mark.parametrize("case", LAB_CASES, ids=str)
 def test_sliders_redraw_in_jupyterlab(lab: Server, page, case: Case):
     _require(NOTEBOOKS / case.notebook)
+    with _server_log_on_failure(lab):
+        _run_in_lab(lab, page, case)
+
+
+def _run_in_lab(lab: Server, page, case: Case) -> None:
     pg, console = page
     t0 = time.monotonic()
     try:
@@ -575,11 +625,17 @@ def test_sliders_redraw_in_jupyterlab(lab: Server, page, case: Case):
 @pytest.mark.parametrize("case", VOILA_CASES, ids=str)
 def test_sliders_redraw_in_voila(voila: Server, page, case: Case):
     _require((NOTEBOOKS / case.notebook).with_suffix(".py"))  # Voilà is served the .py's cells
+    with _server_log_on_failure(voila):
+        _run_in_voila(voila, page, case)
+
+
+def _run_in_voila(voila: Server, page, case: Case) -> None:
     pg, console = page
     t0 = time.monotonic()
-    # Voilà runs the whole notebook in a fresh kernel, streaming each cell's outputs as it goes.
+    # Voilà runs the whole notebook in a fresh kernel and streams the page cell by cell: wait for
+    # the sliders, not for the page's load event (the end of the last cell).
     pg.goto(f"{voila.url}/voila/render/{case.notebook}?token={voila.token}",
-            timeout=RUN_ALL_S * 1000)
+            wait_until="commit", timeout=RUN_ALL_S * 1000)
     deadline = time.monotonic() + RUN_ALL_S
     # A cell that raises stops Voilà's run and shows its traceback (--show_tracebacks).
     tracebacks = pg.locator(".jp-OutputArea-output", has_text="Traceback (most recent call last)")
