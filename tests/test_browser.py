@@ -109,9 +109,14 @@ class Case:
         return self.notebook.removesuffix(".ipynb")
 
 
+# Notebook 6 reached main just now. Tried once with this harness (smoke mode, JupyterLab on main
+# and Voilà on branch nb6): it runs and shows its 6 sliders, but moving the first one, "agent
+# (β)", from "β = 1" to "β = 10 (SHORT RUN)" did not change the explorer's image within 120 s
+# (240 s in Voilà). Remove the mark once that is fixed or understood; its run also takes minutes,
+# more than this module's 5-minute budget allows as it is.
 NB6_PENDING = pytest.mark.skip(
-    reason="notebook 6 is being written on branch nb6: once notebooks/06_exploration.py is on "
-           "main, remove this mark (and check `sliders`, 6 on branch nb6 today)")
+    reason="notebook 6: moving 'agent (β)' to 'β = 10 (SHORT RUN)' did not redraw within 120 s "
+           "in smoke mode; enable by removing this mark once fixed")
 
 # JupyterLab: every notebook with widgets. One line per notebook.
 LAB_CASES = [
