@@ -21,12 +21,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: all of notebooks/")
     parser.add_argument("--smoke", action="store_true", help="run with PEARL_LITE_SMOKE=1")
+    parser.add_argument("--timeout", type=int, default=3600,
+                        help="seconds a cell may run before the notebook is run again (twice)")
     args = parser.parse_args()
     for path in args.notebooks or notebook_sources():
         t0 = time.time()
-        nb = execute(path, smoke=args.smoke, timeout=3600)
+        nb = execute(path, smoke=args.smoke, timeout=args.timeout, retries=2)
         out = write_ipynb(nb, path)
-        print(f"{out}: executed in {time.time() - t0:.0f} s ({'smoke' if args.smoke else 'full'})")
+        print(f"{out}: executed in {time.time() - t0:.0f} s ({'smoke' if args.smoke else 'full'})",
+              flush=True)
 
 
 if __name__ == "__main__":
