@@ -48,7 +48,8 @@
 # **Run time:** the full run takes **about 9 to 11 minutes** on a 2-core CPU: 545 s and 676 s
 # for `python scripts/build_notebooks.py notebooks/04_pearl.py` in two builds, of which 515 s
 # and 626 s are the live point-robot training (250 iterations), each measured while another
-# training job shared the CPU.
+# training job shared the CPU. The build whose outputs you see took 2,230 s (1,930 s of it the
+# training), beside five other jobs (load average 6 to 8 on the two cores).
 # The sparse point robot is
 # *not* retrained by default (its `lite` run took much longer, see section 6); set
 # `RETRAIN_SPARSE = True` there to do it. With `PEARL_LITE_SMOKE=1` every budget shrinks to
