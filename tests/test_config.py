@@ -53,6 +53,24 @@ def test_lite_and_smoke_are_smaller_than_paper():
             (paper.gamma, paper.reward_scale, paper.kl_lambda)
 
 
+def test_ant_dir_lite_preset():
+    """ant-dir's own lite values (data/ant_dir_investigation.md); the protocol stays the paper's."""
+    lite, paper = get_config("ant-dir", "lite"), get_config("ant-dir", "paper")
+    assert lite.auto_entropy and lite.target_entropy is None  # learnt alpha, target -act_dim
+    assert (lite.policy_lr, lite.qf_lr, lite.vf_lr, lite.context_lr) == (1e-3,) * 4
+    assert lite.tau == 0.01
+    assert (lite.meta_batch, lite.batch_size, lite.embedding_batch_size) == (4, 64, 64)
+    assert (lite.num_train_steps_per_itr, lite.num_iterations) == (600, 100)  # 60,000 steps
+    for field in ("gamma", "reward_scale", "kl_lambda", "num_steps_prior", "num_steps_posterior",
+                  "num_extra_rl_steps_posterior", "num_steps_per_eval", "num_exp_traj_eval",
+                  "eval_deterministic", "max_path_length", "latent_dim"):
+        assert getattr(lite, field) == getattr(paper, field), field
+    # the change is ant-dir's alone
+    for env in ("cheetah-dir", "ant-goal", "cheetah-vel"):
+        other = get_config(env, "lite")
+        assert not other.auto_entropy and other.tau == 0.005 and other.batch_size == 128
+
+
 def test_unknown_env_or_preset_lists_valid_values():
     with pytest.raises(ValueError, match="sparse-point-robot"):
         get_config("sparse-point", "lite")
