@@ -253,7 +253,7 @@ def context_mismatch(trainer: Any, n_runs: int = 3, tasks: Any = None, seed: int
         :class:`ContextMismatch`.
     """
     cfg, agent = trainer.cfg, trainer.agent
-    if getattr(trainer, "critic_reward", "env") != "env":
+    if cfg.is_sparse and not cfg.sparse_rewards_for_critic:  # the RL buffer has the dense one
         raise ValueError("the RL buffer holds the dense reward and the contexts the sparse one; "
                          "context_mismatch compares buffers that store the same reward")
     if n_runs < 1:
