@@ -3,31 +3,12 @@
 import pytest
 import torch
 
+# The small learner and batches of the PEARL tests (tests/ is on sys.path under pytest).
+from test_pearl import ACT, OBS, N, T, _batch, _learner, _small_cfg  # noqa: E402
+
 from pearl_lite.config import get_config
-from pearl_lite.pearl import PEARLAgent, PEARLLearner
 from pearl_lite.runtime.checkpoint import config_mismatch, portable_optimizer_state
 from pearl_lite.runtime.cuda_graphs import CUDAGraphStep, use_cuda_graphs
-
-OBS, ACT, LATENT, T, B, N = 3, 2, 4, 5, 7, 6
-
-
-def _small_cfg(**kw):
-    return get_config("point-robot", "smoke", latent_dim=LATENT, **kw)
-
-
-def _batch(gen):
-    return {"obs": torch.randn(T, B, OBS, generator=gen), "act": torch.rand(T, B, ACT,
-                                                                           generator=gen) * 2 - 1,
-            "rew": torch.randn(T, B, generator=gen), "next_obs": torch.randn(T, B, OBS,
-                                                                            generator=gen),
-            "terminated": torch.zeros(T, B)}
-
-
-def _learner(seed=0, **kw):
-    torch.manual_seed(seed)
-    cfg = _small_cfg(**kw)
-    agent = PEARLAgent(OBS, ACT, cfg)
-    return agent, PEARLLearner(agent, cfg), cfg
 
 
 def test_config_mismatch_rules():
