@@ -136,6 +136,9 @@ class PEARLConfig:
     """Write a checkpoint every this many iterations (and at the end)."""
     torch_threads: int = 2
     """``torch.set_num_threads`` for training (the CPU case)."""
+    async_collection: bool = False
+    """Collect each iteration's data in a second process while the learner trains: a second
+    core; the learner sees each round one iteration later (``pearl_lite.pearl.collector``)."""
     cuda_graphs: bool = False
     """On a GPU, capture the gradient step once and replay it as a CUDA graph (same maths,
     one launch instead of hundreds); ignored on the CPU. Speed only: resume may change it."""

@@ -12,6 +12,9 @@ Introduced in notebook 4. Each iteration has three parts:
    tasks, each a context batch from the encoder buffer and an RL batch from the RL buffer.
 3. **Meta-test** now and then (:func:`~pearl_lite.pearl.meta_test.meta_test`, Algorithm 2).
 
+With ``async_collection`` the collection of step 1 runs in a second process during step 2
+(:mod:`~pearl_lite.pearl.collector`, which says exactly what that changes).
+
 **Sparse rewards, the official protocol.** On ``sparse-point-robot`` the critic is trained on
 the dense reward (the RL buffer stores it) while the encoder's context holds only the sparse
 reward (the encoder buffer stores that); meta-test returns are sparse.
@@ -42,6 +45,7 @@ from pearl_lite.envs import make_env, make_vector_env
 from pearl_lite.envs.vector import switch_tasks
 from pearl_lite.exercises import implementation
 from pearl_lite.pearl.agent import PEARLAgent
+from pearl_lite.pearl.collector import CollectorProcess
 from pearl_lite.pearl.learner import PEARLLearner
 from pearl_lite.pearl.meta_test import MetaTestResult, meta_test
 from pearl_lite.pearl.sampler import Paths, rollout
@@ -115,6 +119,11 @@ class MetaTrainer:
         self.last_eval: MetaTestResult | None = None
         self._venv: Any = None
         self._eval_venv: Any = None
+        #: ``async_collection``: the worker process (started on first use; :meth:`close`).
+        self.collector: CollectorProcess | None = None
+        self._collector_state: dict[str, Any] | None = None  # to load when it starts
+        #: When a list, :meth:`store` also appends each batch to it (the collector's worker).
+        self.recording: list | None = None
 
     @property
     def eval_tasks(self) -> np.ndarray:
@@ -139,6 +148,8 @@ class MetaTrainer:
         :func:`store_paths` (the learner's Ex 4.5 after ``exercises.use("mine")``) applies the
         sparse-reward protocol.
         """
+        if self.recording is not None:
+            self.recording.append((np.array(slots), paths, to_enc))
         buf = self.rl_buffer
         need = int((buf.sizes[slots] + paths.lengths).max())
         if need > buf.capacity and buf.capacity < self.cfg.replay_buffer_size:
@@ -228,19 +239,90 @@ class MetaTrainer:
             self.grad_steps += 1
         return sums
 
+    # ---- the second process (async_collection) ----------------------------------------
+
+    def _worker(self) -> CollectorProcess:
+        """The collector process, started on first use."""
+        if self.collector is None:
+            self.collector = CollectorProcess(self.cfg, self.seed)
+            if self._collector_state is not None:
+                self.collector.load_state(self._collector_state)
+                self._collector_state = None
+        return self.collector
+
+    def _store_collected(self, result: dict[str, Any], slots: np.ndarray | None) -> list[float]:
+        """Store what the collector sent, as :meth:`collection_round` would have stored it."""
+        if slots is not None:
+            for s in slots:
+                self.enc_buffer.clear(int(s))
+        for rec_slots, paths, to_enc in result["records"]:
+            self.store(rec_slots, paths, to_enc)
+        self.env_steps += result["env_steps"]
+        return result["returns"]
+
+    def collector_state(self) -> dict[str, Any] | None:
+        """The collector's random-number states (checkpoints), or ``None`` without one."""
+        if self.collector is not None:
+            return self.collector.state()
+        return self._collector_state
+
+    def load_collector_state(self, state: dict[str, Any] | None) -> None:
+        """Restore :meth:`collector_state` (now, or when the collector starts)."""
+        if state is not None and self.collector is not None:
+            self.collector.load_state(state)
+        else:
+            self._collector_state = state
+
+    def close(self) -> None:
+        """Stop the collector process, if any (the trainer stays usable)."""
+        if self.collector is not None:
+            try:
+                self._collector_state = self.collector.state()
+            except (RuntimeError, OSError):  # it died; there is no state to keep
+                self._collector_state = None
+            self.collector.close()
+            self.collector = None
+
+    def _weights(self) -> dict[str, Tensor]:
+        return self.agent.state_dict()
+
+    # ---- one iteration ------------------------------------------------------------------
+
     def train_iteration(self) -> dict[str, Any]:
-        """Run one iteration (collect, update, maybe meta-test); returns its log row."""
+        """Run one iteration (collect, update, maybe meta-test); returns its log row.
+
+        The row's ``time_collect`` is the time spent collecting; with ``async_collection`` it
+        is the time the learner waited for the collector after its gradient steps.
+        """
         cfg = self.cfg
         t0 = time.perf_counter()
         n_train = len(self.train_tasks)
         if self.iteration == 0 and cfg.num_initial_steps > 0:
-            self.collect(np.arange(n_train), cfg.num_initial_steps, posterior=False, to_enc=True)
+            if cfg.async_collection:  # nothing to train on yet: wait for it
+                self._worker().submit(self._weights(), np.arange(n_train), initial=True)
+                self._store_collected(self._worker().result(), None)
+            else:
+                self.collect(np.arange(n_train), cfg.num_initial_steps, posterior=False,
+                             to_enc=True)
         # num_tasks_sample distinct training tasks (the official code draws with replacement).
         slots = self.rng.choice(n_train, size=min(cfg.num_tasks_sample, n_train), replace=False)
-        train_returns = self.collection_round(slots)
-        t1 = time.perf_counter()
-        sums = self.train_steps()
-        t2 = time.perf_counter()
+        if cfg.async_collection:
+            # Collect this round with the current weights while the learner trains on the
+            # data it already has; store the round when both are done.
+            self._worker().submit(self._weights(), slots)
+            t1 = time.perf_counter()
+            sums = self.train_steps()
+            t2 = time.perf_counter()
+            train_returns = self._store_collected(self._worker().result(), slots)
+            time_train = t2 - t1
+            t2 = time.perf_counter()
+            time_collect = t2 - t0 - time_train  # what did not overlap with training
+        else:
+            train_returns = self.collection_round(slots)
+            t1 = time.perf_counter()
+            sums = self.train_steps()
+            t2 = time.perf_counter()
+            time_collect, time_train = t1 - t0, t2 - t1
 
         self.iteration += 1
         row: dict[str, Any] = {"iteration": self.iteration, "env_steps": self.env_steps,
@@ -266,7 +348,7 @@ class MetaTrainer:
         row.update(test)
         n = max(cfg.num_train_steps_per_itr, 1)
         row.update({k: float(v) / n for k, v in sums.items()})
-        row.update(time_collect=t1 - t0, time_train=t2 - t1, time_eval=t3 - t2,
+        row.update(time_collect=time_collect, time_train=time_train, time_eval=t3 - t2,
                    wall_clock=self.elapsed)
         return row
 

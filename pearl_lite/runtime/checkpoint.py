@@ -83,6 +83,7 @@ def trainer_state(trainer: MetaTrainer) -> dict[str, Any]:
         "elapsed": trainer.elapsed, "agent": trainer.agent.state_dict(), "learner": learner,
         "rl_buffer": trainer.rl_buffer.state_dict(),
         "enc_buffer": trainer.enc_buffer.state_dict(),
+        "collector": trainer.collector_state(),  # async_collection: the worker's RNG states
         "rng": {"numpy_generator": trainer.rng.bit_generator.state,
                 "numpy_global": [np_state[0], torch.from_numpy(np_state[1].copy()),
                                  *np_state[2:]],
@@ -109,6 +110,7 @@ def load_trainer_state(trainer: MetaTrainer, state: dict[str, Any]) -> None:
     trainer.learner.load_state_dict(state["learner"])
     trainer.rl_buffer.load_state_dict(state["rl_buffer"])
     trainer.enc_buffer.load_state_dict(state["enc_buffer"])
+    trainer.load_collector_state(state.get("collector"))
     trainer.seed, trainer.iteration = state["seed"], state["iteration"]
     trainer.env_steps, trainer.grad_steps = state["env_steps"], state["grad_steps"]
     trainer.elapsed = state["elapsed"]

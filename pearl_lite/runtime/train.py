@@ -149,23 +149,26 @@ def train(
 
         bar = tqdm(total=cfg.num_iterations, initial=trainer.iteration, desc=cfg.env,
                    unit="itr", file=sys.stderr, dynamic_ncols=True)
-    for row in trainer.iterations():
-        log.write(row)
-        if trainer.iteration % cfg.checkpoint_every == 0 or trainer.iteration == \
-                cfg.num_iterations:
-            t0 = time.perf_counter()
-            save_checkpoint(trainer, run_dir)
-            trainer.elapsed += time.perf_counter() - t0  # wall-clock includes checkpointing
-        if snapshot_every and trainer.iteration % snapshot_every == 0:
-            save_snapshot(trainer, run_dir)
-        if bar is not None:
-            post = {"env_steps": row["env_steps"]}
-            if row["test_return"] != "":
-                post["test_return"] = f"{row['test_return']:.3g}"
-                if row["test_success"] != "":
-                    post["success"] = f"{row['test_success']:.2f}"
-            bar.set_postfix(post, refresh=False)
-            bar.update(1)
+    try:
+        for row in trainer.iterations():
+            log.write(row)
+            if trainer.iteration % cfg.checkpoint_every == 0 or trainer.iteration == \
+                    cfg.num_iterations:
+                t0 = time.perf_counter()
+                save_checkpoint(trainer, run_dir)
+                trainer.elapsed += time.perf_counter() - t0  # wall-clock includes checkpointing
+            if snapshot_every and trainer.iteration % snapshot_every == 0:
+                save_snapshot(trainer, run_dir)
+            if bar is not None:
+                post = {"env_steps": row["env_steps"]}
+                if row["test_return"] != "":
+                    post["test_return"] = f"{row['test_return']:.3g}"
+                    if row["test_success"] != "":
+                        post["success"] = f"{row['test_success']:.2f}"
+                bar.set_postfix(post, refresh=False)
+                bar.update(1)
+    finally:
+        trainer.close()  # the async_collection worker, if any
     if bar is not None:
         bar.close()
     if trainer.iteration >= cfg.num_iterations and not ckpt_path.exists():
