@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from matplotlib.collections import LineCollection
 
 from pearl_lite.config import get_config
 from pearl_lite.course import exploration as ex
@@ -128,11 +129,32 @@ def test_animation_steps_through_k(explorer):
     anim = explorer.animation("β = 1", explorer.goals[next(iter(explorer.goals))])
     frames = list(anim.new_frame_seq())
     assert frames == list(range(K + 1))
+    assert anim._fig is not explorer.fig  # a figure of its own, not the widget's
+    traj = next(c for c in anim._fig.axes[0].collections if isinstance(c, LineCollection))
     anim._func(2)
-    assert explorer.last_view["k"] == 2 and len(explorer._art["traj"].get_segments()) == 2
+    assert len(traj.get_segments()) == 2
     anim._func(K)
-    assert explorer.last_view["k"] == K
+    assert len(traj.get_segments()) == K
     anim._draw_was_started = True  # drawn by hand above; silences matplotlib's warning
+
+
+def test_widget_still_redraws_after_an_animation_was_saved_and_closed(explorer, agents):
+    """Notebook 6 saves an animation (to_jshtml) and closes its figure, then the widget must
+    still redraw: the browser test once saw the agent slider move with the image unchanged."""
+    import matplotlib.pyplot as plt
+
+    explorer.widget()
+    first = explorer.image.value
+    anim = explorer.animation("β = 1", explorer.goals[next(iter(explorer.goals))])
+    anim.to_jshtml()
+    plt.close(anim._fig)
+    explorer.beta.value = "deterministic"
+    assert explorer.image.value != first
+    explorer.k.value = 2
+    fresh = TrajectoryExplorer(agents, explorer.goals, n_trajs=K, n_hypotheses=8, n_runs=2)
+    fresh.widget()
+    fresh.beta.value, fresh.k.value = "deterministic", 2
+    assert explorer.image.value == fresh.image.value  # the same pixels as a fresh explorer's
 
 
 def test_context_explorer(agents):

@@ -13,6 +13,7 @@ times it).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import html
 import io
@@ -436,12 +437,16 @@ class TrajectoryExplorer:
         """A matplotlib ``FuncAnimation`` of the explorer over k = 0..K (for ``to_jshtml``)."""
         from matplotlib.animation import FuncAnimation
 
-        self.view(agent_label, goal, 0, run, k_prior)
-        fig = self.draw(self.last_view)
-        self._blit.full_draw()
+        # A shallow copy with a figure of its own (the meta-test cache is shared): the widget's
+        # figure and its blitting background stay as they are, so the live widget still
+        # redraws after the animation has been saved and its figure closed.
+        anim = copy.copy(self)
+        anim.fig = None
+        fig = anim.draw(anim.view(agent_label, goal, 0, run, k_prior))
+        anim._blit.full_draw()
 
         def frame(k: int) -> list:
-            self.draw(self.view(agent_label, goal, k, run, k_prior))
+            anim.draw(anim.view(agent_label, goal, k, run, k_prior))
             return []
 
         return FuncAnimation(fig, frame, frames=range(self.n_trajs + 1), interval=interval,
