@@ -1,0 +1,93 @@
+"""Time and data to a solution, per seed: a Markdown table from run folders' ``snapshots.json``.
+
+For each run folder (``python -m pearl_lite.train ... --snapshot-every K``, then
+``python -m pearl_lite.evaluate RUN --snapshots --num-evals 5``), reads the meta-test of every
+snapshot and prints one row: the first snapshot whose success at the last trajectory reaches
+the threshold (minutes of training, environment steps, iteration), whether it *stays* there
+(every later snapshot at least the threshold, and the lowest later one), the last snapshot and
+the mean of the last five. Then the median and worst minutes over the seeds that reach it.
+
+    python scripts/seed_table.py data/sparse_point_robot_lite_decay_seed*
+    python scripts/seed_table.py runs/spr_async_s* --threshold 0.8
+
+Minutes are the run's own ``wall_clock`` (training time, summed over resumes): they depend on
+the machine and on what else ran on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
+    """The table row of one run folder (raises ``ValueError`` without ``snapshots.json``)."""
+    path = run_dir / "snapshots.json"
+    if not path.exists():
+        raise ValueError(f"{path} is missing: run `python -m pearl_lite.evaluate {run_dir} "
+                         "--snapshots --num-evals 5` first")
+    snaps = sorted(json.loads(path.read_text())["snapshots"], key=lambda r: r["iteration"])
+    if not snaps or snaps[0].get("final_success") is None:
+        raise ValueError(f"{path} has no success rates (a task family without a goal region?)")
+    seed = json.loads((run_dir / "config.json").read_text())["seed"]
+    success = np.array([r["final_success"] for r in snaps])
+    above = np.flatnonzero(success >= threshold)
+    row: dict[str, Any] = {"run": run_dir.name, "seed": seed, "snapshots": len(snaps),
+                           "last": float(success[-1]), "last5": float(success[-5:].mean()),
+                           "first_min": None, "first_steps": None, "first_iteration": None,
+                           "stays": False, "min_after": None}
+    if above.size:
+        first = snaps[above[0]]
+        row.update(first_min=first["wall_clock_min"], first_steps=first["env_steps"],
+                   first_iteration=first["iteration"],
+                   stays=bool((success[above[0]:] >= threshold).all()),
+                   min_after=float(success[above[0]:].min()))
+    return row
+
+
+def table(rows: list[dict[str, Any]], threshold: float) -> str:
+    """The Markdown table of :func:`seed_row` rows, with a summary line."""
+    out = [f"| run | seed | first success >= {threshold:g}: minutes | env steps | iteration | "
+           "stays (lowest later snapshot) | last snapshot | mean of last 5 |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        if r["first_min"] is None:
+            first = "never | | "
+        else:
+            first = f"{r['first_min']:.1f} | {r['first_steps'] / 1e6:.2f}M | {r['first_iteration']}"
+        stays = "" if r["min_after"] is None else \
+            f"{'yes' if r['stays'] else 'no'} ({r['min_after']:.2f})"
+        out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {r['last']:.2f} | "
+                   f"{r['last5']:.2f} |")
+    reached = [r["first_min"] for r in rows if r["first_min"] is not None]
+    summary = (f"{len(reached)} of {len(rows)} runs reach {threshold:g}"
+               + (f"; minutes to first reach it: median {np.median(reached):.1f}, worst "
+                  f"{max(reached):.1f}" if reached else "")
+               + f"; {sum(r['stays'] for r in rows)} stay there; "
+               f"{sum(r['last5'] >= threshold for r in rows)} end with a mean of the last five "
+               f"snapshots >= {threshold:g}")
+    return "\n".join(out) + "\n\n" + summary + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders with snapshots.json")
+    parser.add_argument("--threshold", type=float, default=0.8,
+                        help="success at the last trajectory that counts as solved")
+    args = parser.parse_args(argv)
+    try:
+        rows = [seed_row(d, args.threshold) for d in args.runs]
+    except (ValueError, OSError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(table(rows, args.threshold), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
