@@ -129,3 +129,32 @@ def test_learning_is_not_worse_on_a_short_lite_run():
         finals[mode] = rows[-1]["test_return"]
         assert finals[mode] > untrained + 2.5, (mode, untrained, finals[mode])
     assert finals[True] > finals[False] - 2.0, finals
+
+
+def test_ctrl_c_stops_the_run_and_its_collector_cleanly(tmp_path):
+    """Ctrl-C reaches the whole process group: the command reports it in one line, the worker
+    ignores it and is closed by the trainer, and no process is left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pearl_lite.train", "sparse-point-robot", "--preset", "smoke",
+         "--out", str(out), "--no-progress", "--set", "async_collection=True",
+         "num_iterations=100000"],
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not ((out / "progress.csv").exists()
+               and len((out / "progress.csv").read_text().splitlines()) >= 3):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; resume with --resume" in err and "Traceback" not in err, err
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):  # nobody left in the run's process group
+        os.killpg(proc.pid, 0)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,8 @@ def _serve(fd: int) -> None:
     ``state``, ``load_state`` and ``close`` until the trainer closes the connection."""
     from pearl_lite.pearl.meta_train import MetaTrainer  # here: meta_train imports this module
 
+    # Ctrl-C reaches the whole process group; the trainer handles it and closes this worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     cfg_dict, seed = _recv(conn)
     cfg = PEARLConfig.from_dict(cfg_dict).replace(async_collection=False, torch_threads=1)
