@@ -131,6 +131,22 @@ def test_learning_is_not_worse_on_a_short_lite_run():
     assert finals[True] > finals[False] - 2.0, finals
 
 
+def test_closing_a_trainer_whose_collector_is_busy_kills_it():
+    """What Ctrl-C in the middle of an iteration leaves: a collection submitted, its reply
+    unread. Closing must not read that reply as a state; it kills the worker."""
+    trainer = MetaTrainer(_cfg(), seed=0)
+    trainer.train_iteration()
+    worker = trainer.collector
+    worker.submit(trainer.agent.state_dict(), np.arange(2))
+    assert worker.busy
+    with pytest.raises(RuntimeError, match="busy"):
+        worker.state()
+    trainer.close()
+    assert trainer.collector is None and worker._proc.poll() is not None
+    trainer.train_iteration()  # usable again, with a fresh worker
+    trainer.close()
+
+
 def test_ctrl_c_stops_the_run_and_its_collector_cleanly(tmp_path):
     """Ctrl-C reaches the whole process group: the command reports it in one line, the worker
     ignores it and is closed by the trainer, and no process is left behind."""

@@ -149,6 +149,7 @@ class CollectorProcess:
         self._conn = Connection(ours.detach())
         _send(self._conn, (cfg.to_dict(), int(seed)))
         self._pending = False
+        self._in_flight = False  # a message half sent or half read (interrupted)
 
     def _call(self, *msg: Any) -> Any:
         self._send(msg)
@@ -159,16 +160,25 @@ class CollectorProcess:
                             "see its error above, or run with async_collection=False")
 
     def _send(self, msg: tuple) -> None:
+        self._in_flight = True
         try:
             _send(self._conn, msg)
         except OSError:
             raise self._died() from None
+        self._in_flight = False
+
+    @property
+    def busy(self) -> bool:
+        """A collection is running, or a message was cut off (e.g. by Ctrl-C) mid-way."""
+        return self._pending or self._in_flight
 
     def _reply(self) -> Any:
+        self._in_flight = True
         try:
             status, value = _recv(self._conn)
         except (EOFError, OSError):
             raise self._died() from None
+        self._in_flight = False  # not reached when interrupted: the stream is out of step
         if status != "ok":
             raise RuntimeError(f"collector process: {value}")
         return value
@@ -188,11 +198,15 @@ class CollectorProcess:
         ``returns`` and ``env_steps``."""
         if not self._pending:
             raise RuntimeError("no collection was submitted")
+        value = self._reply()
         self._pending = False
-        return self._reply()
+        return value
 
     def state(self) -> dict[str, Any]:
         """The worker's random-number states (for checkpoints: tensors, no NumPy arrays)."""
+        if self.busy:
+            raise RuntimeError("the collector is busy: its state is defined between "
+                               "collections only")
         s = self._call("state")
         g = s["numpy"]
         return {**s, "torch": torch.from_numpy(s["torch"]),
@@ -205,7 +219,10 @@ class CollectorProcess:
                                   "numpy": (g[0], g[1].numpy(), *g[2:])})
 
     def close(self) -> None:
-        """Stop the worker (idempotent)."""
+        """Stop the worker (idempotent); one interrupted mid-collection is killed."""
+        if self._proc.poll() is None and self.busy:
+            self._proc.kill()
+            self._proc.wait()
         if self._proc.poll() is None:
             try:
                 self._send(("close",))

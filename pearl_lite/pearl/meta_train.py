@@ -274,11 +274,16 @@ class MetaTrainer:
             self._collector_state = state
 
     def close(self) -> None:
-        """Stop the collector process, if any (the trainer stays usable)."""
+        """Stop the collector process, if any (the trainer stays usable).
+
+        Interrupted mid-iteration (Ctrl-C), the worker is killed and its random state lost:
+        continuing this trainer then starts a fresh worker, so for a run identical to an
+        uninterrupted one, resume from the last checkpoint instead.
+        """
         if self.collector is not None:
             try:
                 self._collector_state = self.collector.state()
-            except (RuntimeError, OSError):  # it died; there is no state to keep
+            except (RuntimeError, OSError):  # it died, or was interrupted mid-collection
                 self._collector_state = None
             self.collector.close()
             self.collector = None
