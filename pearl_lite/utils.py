@@ -44,6 +44,30 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+def rng_state(generator: np.random.Generator) -> dict[str, Any]:
+    """Every random-number state a run draws from: ``generator``'s, NumPy's global, Python's,
+    torch's and (where there is one) CUDA's; NumPy's array as a tensor, so that a checkpoint
+    holding it loads with ``torch.load(..., weights_only=True)``. Restore: :func:`set_rng_state`.
+    """
+    np_state = np.random.get_state()
+    return {"numpy_generator": generator.bit_generator.state,
+            "numpy_global": [np_state[0], torch.from_numpy(np_state[1].copy()), *np_state[2:]],
+            "python": random.getstate(),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def set_rng_state(generator: np.random.Generator, state: Mapping[str, Any]) -> None:
+    """Restore :func:`rng_state` (``generator`` gets the saved generator's state)."""
+    generator.bit_generator.state = state["numpy_generator"]
+    g = state["numpy_global"]
+    np.random.set_state((g[0], g[1].numpy(), *g[2:]))
+    random.setstate(state["python"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
 def get_device(device: str | torch.device | None = None) -> torch.device:
     """The device to train on: ``device`` if given, else CUDA when present, else the CPU."""
     if device is not None:

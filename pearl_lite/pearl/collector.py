@@ -30,9 +30,8 @@ collecting, exactly as the trainer would.
 
 from __future__ import annotations
 
+import io
 import os
-import pickle
-import random
 import signal
 import socket
 import subprocess
@@ -45,20 +44,23 @@ import numpy as np
 import torch
 
 from pearl_lite.config import PEARLConfig
+from pearl_lite.utils import rng_state, set_rng_state
 
 #: One stored trajectory batch: (task slots ``(n,)``, the paths, also to the encoder buffer?).
 Record = tuple[np.ndarray, Any, bool]
 
 
 def _send(conn: Connection, obj: Any) -> None:
-    # Plain pickle of NumPy arrays, never torch tensors: Connection.send's pickler passes
-    # tensors as shared-memory file descriptors, which only works between processes that
-    # multiprocessing started, and plain pickle does not round-trip every tensor.
-    conn.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    # torch.save, not Connection.send: its pickler passes tensors as shared-memory file
+    # descriptors, which only works between processes that multiprocessing started.
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    conn.send_bytes(buf.getvalue())
 
 
 def _recv(conn: Connection) -> Any:
-    return pickle.loads(conn.recv_bytes())
+    # The peer is our own worker (or trainer): its messages hold Paths and RNG states too.
+    return torch.load(io.BytesIO(conn.recv_bytes()), weights_only=False)
 
 
 def worker_seed(seed: int) -> int:
@@ -87,20 +89,11 @@ def _serve(fd: int) -> None:
             return
         try:
             if cmd == "collect":
-                weights, slots, initial = args
-                weights = {k: torch.from_numpy(v) for k, v in weights.items()}
-                _send(conn, ("ok", _collect(trainer, weights, slots, initial)))
+                _send(conn, ("ok", _collect(trainer, *args)))
             elif cmd == "state":
-                _send(conn, ("ok", {"generator": trainer.rng.bit_generator.state,
-                                    "torch": torch.get_rng_state().numpy(),
-                                    "numpy": np.random.get_state(),
-                                    "python": random.getstate()}))
+                _send(conn, ("ok", rng_state(trainer.rng)))
             elif cmd == "load_state":
-                (state,) = args
-                trainer.rng.bit_generator.state = state["generator"]
-                torch.set_rng_state(torch.from_numpy(state["torch"]))
-                np.random.set_state(state["numpy"])
-                random.setstate(state["python"])
+                set_rng_state(trainer.rng, args[0])
                 _send(conn, ("ok", None))
             else:
                 _send(conn, ("error", f"unknown command {cmd!r}"))
@@ -110,15 +103,12 @@ def _serve(fd: int) -> None:
 
 def _collect(trainer: Any, weights: dict[str, torch.Tensor], slots: np.ndarray,
              initial: bool) -> dict[str, Any]:
-    """Run one collection (the initial data, or a round) in the worker; return its records."""
+    """Run one collection in the worker: the initial data of every training task (``slots``
+    unused) or the round of ``slots``; return its records."""
     trainer.agent.load_state_dict(weights)
     trainer.recording = []
     steps = trainer.env_steps
-    if initial:
-        returns = trainer.collect(slots, trainer.cfg.num_initial_steps, posterior=False,
-                                  to_enc=True)
-    else:
-        returns = trainer.collection_round(slots)
+    returns = trainer.initial_collection() if initial else trainer.collection_round(slots)
     records, trainer.recording = trainer.recording, None
     for s in range(len(trainer.train_tasks)):  # the learner's RL buffer is the one that counts
         trainer.rl_buffer.clear(s)
@@ -189,7 +179,7 @@ class CollectorProcess:
         ``initial``); returns at once."""
         if self._pending:
             raise RuntimeError("a collection is already running; call result() first")
-        weights = {k: v.detach().cpu().numpy() for k, v in weights.items()}
+        weights = {k: v.detach().cpu() for k, v in weights.items()}
         self._send(("collect", weights, np.asarray(slots, dtype=np.int64), initial))
         self._pending = True
 
@@ -203,20 +193,16 @@ class CollectorProcess:
         return value
 
     def state(self) -> dict[str, Any]:
-        """The worker's random-number states (for checkpoints: tensors, no NumPy arrays)."""
+        """The worker's random-number states (:func:`~pearl_lite.utils.rng_state`, for
+        checkpoints)."""
         if self.busy:
             raise RuntimeError("the collector is busy: its state is defined between "
                                "collections only")
-        s = self._call("state")
-        g = s["numpy"]
-        return {**s, "torch": torch.from_numpy(s["torch"]),
-                "numpy": [g[0], torch.from_numpy(g[1].copy()), *g[2:]]}
+        return self._call("state")
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state` (on resume)."""
-        g = state["numpy"]
-        self._call("load_state", {**state, "torch": state["torch"].numpy(),
-                                  "numpy": (g[0], g[1].numpy(), *g[2:])})
+        self._call("load_state", state)
 
     def close(self) -> None:
         """Stop the worker (idempotent); one interrupted mid-collection is killed."""

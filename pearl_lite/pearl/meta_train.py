@@ -199,6 +199,12 @@ class MetaTrainer:
 
     # ---- one iteration ------------------------------------------------------------------
 
+    def initial_collection(self) -> list[float]:
+        """Algorithm 1's initial data: ``num_initial_steps`` transitions per training task
+        with z from the prior, to both buffers (before the first gradient step)."""
+        return self.collect(np.arange(len(self.train_tasks)), self.cfg.num_initial_steps,
+                            posterior=False, to_enc=True)
+
     def collection_round(self, slots: np.ndarray) -> list[float]:
         """Algorithm 1's data collection for the sampled task slots, all stepped together.
 
@@ -288,9 +294,6 @@ class MetaTrainer:
             self.collector.close()
             self.collector = None
 
-    def _weights(self) -> dict[str, Tensor]:
-        return self.agent.state_dict()
-
     # ---- one iteration ------------------------------------------------------------------
 
     def train_iteration(self) -> dict[str, Any]:
@@ -304,22 +307,20 @@ class MetaTrainer:
         n_train = len(self.train_tasks)
         if self.iteration == 0 and cfg.num_initial_steps > 0:
             if cfg.async_collection:  # nothing to train on yet: wait for it
-                self._worker().submit(self._weights(), np.arange(n_train), initial=True)
+                self._worker().submit(self.agent.state_dict(), np.arange(n_train), initial=True)
                 self._store_collected(self._worker().result(), None)
             else:
-                self.collect(np.arange(n_train), cfg.num_initial_steps, posterior=False,
-                             to_enc=True)
+                self.initial_collection()
         # num_tasks_sample distinct training tasks (the official code draws with replacement).
         slots = self.rng.choice(n_train, size=min(cfg.num_tasks_sample, n_train), replace=False)
         if cfg.async_collection:
             # Collect this round with the current weights while the learner trains on the
             # data it already has; store the round when both are done.
-            self._worker().submit(self._weights(), slots)
+            self._worker().submit(self.agent.state_dict(), slots)
             t1 = time.perf_counter()
             sums = self.train_steps()
-            t2 = time.perf_counter()
+            time_train = time.perf_counter() - t1
             train_returns = self._store_collected(self._worker().result(), slots)
-            time_train = t2 - t1
             t2 = time.perf_counter()
             time_collect = t2 - t0 - time_train  # what did not overlap with training
         else:

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from pearl_lite.config import PEARLConfig
 from pearl_lite.pearl import MetaTrainer
 from pearl_lite.runtime.cuda_graphs import CUDAGraphStep
-from pearl_lite.utils import atomic_torch_save
+from pearl_lite.utils import atomic_torch_save, rng_state, set_rng_state
 
 CONFIG_FILE, PROGRESS_FILE, CHECKPOINT_FILE = "config.json", "progress.csv", "checkpoint.pt"
 AGENT_FILE = "agent.pt"  # the networks only: small, for notebooks and evaluation
@@ -70,7 +68,6 @@ def portable_optimizer_state(opt: torch.optim.Optimizer) -> dict[str, Any]:
 
 def trainer_state(trainer: MetaTrainer) -> dict[str, Any]:
     """Everything to continue exactly: nets, optimisers, buffers, RNG states, counters."""
-    np_state = np.random.get_state()
     opts = trainer.learner
     learner = {"critic_opt": portable_optimizer_state(opts.critic_opt),
                "actor_opt": portable_optimizer_state(opts.actor_opt)}
@@ -84,12 +81,7 @@ def trainer_state(trainer: MetaTrainer) -> dict[str, Any]:
         "rl_buffer": trainer.rl_buffer.state_dict(),
         "enc_buffer": trainer.enc_buffer.state_dict(),
         "collector": trainer.collector_state(),  # async_collection: the worker's RNG states
-        "rng": {"numpy_generator": trainer.rng.bit_generator.state,
-                "numpy_global": [np_state[0], torch.from_numpy(np_state[1].copy()),
-                                 *np_state[2:]],
-                "python": random.getstate(),
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        "rng": rng_state(trainer.rng),
     }
 
 
@@ -114,14 +106,7 @@ def load_trainer_state(trainer: MetaTrainer, state: dict[str, Any]) -> None:
     trainer.seed, trainer.iteration = state["seed"], state["iteration"]
     trainer.env_steps, trainer.grad_steps = state["env_steps"], state["grad_steps"]
     trainer.elapsed = state["elapsed"]
-    rng = state["rng"]
-    trainer.rng.bit_generator.state = rng["numpy_generator"]
-    g = rng["numpy_global"]
-    np.random.set_state((g[0], g[1].numpy(), *g[2:]))
-    random.setstate(rng["python"])
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
+    set_rng_state(trainer.rng, state["rng"])
 
 
 def agent_state(trainer: MetaTrainer) -> dict[str, Any]:
