@@ -45,11 +45,6 @@ def episode(env, policy: str, steps: int, seed: int) -> tuple[float, bool | None
     return total, success
 
 
-def episode_return(env, policy: str, steps: int, seed: int) -> float:
-    """Return of one episode of ``policy`` (``"zero"`` or ``"random"``) in the current task."""
-    return episode(env, policy, steps, seed)[0]
-
-
 def family_floors(name: str, steps: int, seed: int) -> dict:
     """The zero-action and random-action episodes on every test task of ``name`` (the JSON
     entry described in the module docstring)."""
