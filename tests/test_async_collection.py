@@ -38,7 +38,7 @@ def test_worker_stores_exactly_what_a_collection_round_stores(env):
     # The same collection, in this process, by a synchronous trainer with the worker's seed.
     ref = MetaTrainer(cfg.replace(async_collection=False), seed=worker_seed(5))
     ref.agent.load_state_dict(weights)
-    ref.collect(np.arange(n_train), cfg.num_initial_steps, posterior=False, to_enc=True)
+    ref.initial_collection()
     ref.collection_round(slots)
     assert trainer.env_steps == ref.env_steps
     for name in ("rl_buffer", "enc_buffer"):
