@@ -17,36 +17,31 @@ the machine and on what else ran on it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pearl_lite.course.pearl_viz import first_reaching, snapshot_curve
+
 
 def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
     """The table row of one run folder (raises ``ValueError`` without ``snapshots.json``)."""
-    path = run_dir / "snapshots.json"
-    if not path.exists():
-        raise ValueError(f"{path} is missing: run `python -m pearl_lite.evaluate {run_dir} "
-                         "--snapshots --num-evals 5` first")
-    snaps = sorted(json.loads(path.read_text())["snapshots"], key=lambda r: r["iteration"])
-    if not snaps or snaps[0].get("final_success") is None:
-        raise ValueError(f"{path} has no success rates (a task family without a goal region?)")
-    seed = json.loads((run_dir / "config.json").read_text())["seed"]
-    success = np.array([r["final_success"] for r in snaps])
-    above = np.flatnonzero(success >= threshold)
-    row: dict[str, Any] = {"run": run_dir.name, "seed": seed, "snapshots": len(snaps),
+    curve = snapshot_curve(run_dir)
+    success = curve["success"]
+    if np.isnan(success[0]):
+        raise ValueError(f"{run_dir / 'snapshots.json'} has no success rates "
+                         "(a task family without a goal region?)")
+    first = first_reaching(curve, threshold)
+    row: dict[str, Any] = {"run": run_dir.name, "seed": curve["seed"], "snapshots": len(success),
                            "last": float(success[-1]), "last5": float(success[-5:].mean()),
                            "first_min": None, "first_steps": None, "first_iteration": None,
                            "stays": False, "min_after": None}
-    if above.size:
-        first = snaps[above[0]]
-        row.update(first_min=first["wall_clock_min"], first_steps=first["env_steps"],
-                   first_iteration=first["iteration"],
-                   stays=bool((success[above[0]:] >= threshold).all()),
-                   min_after=float(success[above[0]:].min()))
+    if first is not None:
+        row.update(first_min=first["minutes"], first_steps=first["env_steps"],
+                   first_iteration=first["iteration"], stays=first["stays"],
+                   min_after=first["min_after"])
     return row
 
 

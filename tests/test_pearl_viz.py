@@ -238,3 +238,20 @@ def test_seed_colors_are_distinct_and_never_grey():
     assert pv.seed_colors(0) == [] and len(pv.seed_colors(10)) == 10
     with pytest.raises(ValueError):
         pv.seed_colors(-1)
+
+
+def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"seed": 3}))
+    snaps = [{"iteration": 10 * (i + 1), "env_steps": 1000 * (i + 1), "wall_clock_min": i + 1.0,
+              "final_return": -s, "final_success": s} for i, s in enumerate([0.5, 0.8, 0.7, 0.9])]
+    (tmp_path / "snapshots.json").write_text(json.dumps({"snapshots": snaps[::-1]}))
+    curve = pv.snapshot_curve(tmp_path)
+    assert curve["seed"] == 3 and curve["iteration"].tolist() == [10, 20, 30, 40]
+    assert curve["success"].tolist() == [0.5, 0.8, 0.7, 0.9]
+    first = pv.first_reaching(curve, 0.8)
+    assert (first["iteration"], first["env_steps"], first["minutes"]) == (20, 2000, 2.0)
+    assert not first["stays"] and first["min_after"] == 0.7
+    assert pv.first_reaching(curve, 0.85)["stays"]
+    assert pv.first_reaching(curve, 0.95) is None
+    with pytest.raises(ValueError, match="--snapshots"):
+        pv.snapshot_curve(tmp_path / "nowhere")

@@ -11,6 +11,9 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``); notebook 6 reuses the traj
 - :func:`trajectories_of`, :func:`plot_exploration`: the positions visited in each meta-test
   trajectory of one task, coloured by exploration episode, on the point robot's plane (with
   :func:`exploration_legend_handles` for its legend); :func:`seed_colors` for several seeds.
+- :func:`snapshot_curve`, :func:`first_reaching`: a run's meta-tested snapshots
+  (``snapshots.json``) as arrays, and when its success first reaches a threshold (and whether
+  it stays there): the multi-seed and speed plots, and ``scripts/seed_table.py``.
 - :func:`load_ablation_results`, :func:`plot_ablations`: the runs written by
   ``scripts/run_ablations.py``.
 - :func:`source_markdown`: a library function's source as a Markdown code block, so a
@@ -458,6 +461,58 @@ def seed_colors(n: int) -> list[str]:
 
 
 _RUN_FILE = re.compile(r"^(?P<variant>.+)_seed(?P<seed>\d+)\.csv$")
+
+
+def snapshot_curve(run_dir: str | Path) -> dict[str, Any]:
+    """A run folder's meta-tested snapshots as arrays sorted by iteration.
+
+    Reads ``RUN/snapshots.json`` (written by ``python -m pearl_lite.evaluate RUN --snapshots``
+    after ``pearl_lite.train ... --snapshot-every K``) and ``RUN/config.json``.
+
+    Returns:
+        ``seed`` (int) and float arrays of equal length ``(n_snapshots,)``: ``iteration``,
+        ``env_steps``, ``minutes`` (the run's own ``wall_clock``), ``final_return`` and
+        ``success`` (success at the last meta-test trajectory; NaN on dense families).
+
+    Raises:
+        ValueError: no ``snapshots.json`` (the message gives the command that writes it), or
+            one without snapshots.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / "snapshots.json"
+    if not path.exists():
+        raise ValueError(f"{path} is missing: run `python -m pearl_lite.evaluate {run_dir} "
+                         "--snapshots --num-evals 5` first")
+    snaps = sorted(json.loads(path.read_text())["snapshots"], key=lambda r: r["iteration"])
+    if not snaps:
+        raise ValueError(f"{path} holds no snapshots")
+
+    def column(key: str) -> np.ndarray:
+        return np.array([np.nan if r.get(key) is None else r[key] for r in snaps], dtype=float)
+
+    return {"seed": int(json.loads((run_dir / "config.json").read_text())["seed"]),
+            "iteration": column("iteration"), "env_steps": column("env_steps"),
+            "minutes": column("wall_clock_min"), "final_return": column("final_return"),
+            "success": column("final_success")}
+
+
+def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str, Any] | None:
+    """When a :func:`snapshot_curve`'s success first reaches ``threshold``; ``None`` if never.
+
+    Returns ``index``, ``iteration``, ``env_steps``, ``minutes`` of that snapshot, ``stays``
+    (every later snapshot is at least ``threshold`` too) and ``min_after`` (the lowest success
+    from that snapshot on). A snapshot's success is a mean over a few meta-test runs, so
+    ``stays`` is a strict test: one noisy dip below the line breaks it.
+    """
+    success = np.asarray(curve["success"], dtype=float)
+    above = np.flatnonzero(success >= threshold)
+    if not above.size:
+        return None
+    i = int(above[0])
+    return {"index": i, "iteration": int(curve["iteration"][i]),
+            "env_steps": int(curve["env_steps"][i]), "minutes": float(curve["minutes"][i]),
+            "stays": bool((success[i:] >= threshold).all()),
+            "min_after": float(success[i:].min())}
 
 
 def load_ablation_results(folder: str | Path) -> dict[str, dict[str, Any]]:
