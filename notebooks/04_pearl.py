@@ -991,8 +991,12 @@ plt.show()
 # tasks are visited per iteration instead of 16, so each task's encoder buffer (recent data)
 # is refreshed about every 1.7 iterations instead of every 5, and the RL buffers grow three
 # times as fast. The gradient steps, their batches and the losses are the same. This is one
-# seed of a configuration, not yet the preset: `data/README.md` records the commands, and the
-# open question is whether it holds over many seeds.
+# seed of a configuration, not the preset. **A second seed says it does not hold up:** seed
+# 1 with 48 tasks (`data/sparse_point_robot_lite_tasks48_async_seed1/`, not plotted) first
+# reaches 0.8 only at its last snapshot (iteration 200, 0.82; mean of its last five 0.67),
+# where the `lite` run of seed 1 reached 0.8 at iteration 150 and ended at 0.92. Over two
+# seeds, 48 tasks per iteration over 200 iterations is no clear gain over the preset;
+# `data/README.md` records the commands.
 
 # %% [markdown]
 # ## 7. Ablations: deterministic context, and context from all data
