@@ -182,8 +182,8 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   the prior, then a jump once the posterior is inferred from the first trajectories.
 #   Its environment steps are many more than the paper's "about 1M" because the preset
 #   collects the paper's 900 posterior steps per sampled task, which are cheap on a point.
-# * **cheetah-vel**: both seeds climb from the standing-still floor towards the reference band
-#   and are still improving at the end; the posterior trajectory is far better than the prior
+# * **cheetah-vel**: all three seeds climb from the standing-still floor towards the reference
+#   band and are still improving at the end; the posterior trajectory is far better than the prior
 #   ones: adaptation to the target velocity is there.
 # * **cheetah-dir**: learns to run and to tell forward from backward (the prior trajectories
 #   below standing still, the posterior one far above), with wide swings of the single-run
