@@ -151,6 +151,35 @@ def test_rerun_skips_finished_runs(suite, tmp_path, monkeypatch, capsys):
     assert json.loads((out / "point-robot/seed0/adaptation.json").read_text())["num_evals"] == 2
 
 
+def test_snapshot_every_meta_tests_the_snapshots_once(tmp_path, monkeypatch, cli):
+    """``--snapshot-every 1``: the networks of both iterations are kept and meta-tested into
+    ``snapshots.json``; a repeated command leaves that file alone."""
+    out = tmp_path / "curves"
+    _suite(out, families=["point-robot"], snapshot_every=1)
+    run = out / "point-robot" / "seed0"
+    assert sorted(p.name for p in (run / "snapshots").iterdir()) == \
+        ["agent_it0001.pt", "agent_it0002.pt"]
+    curve = json.loads((run / "snapshots.json").read_text())
+    assert [r["iteration"] for r in curve["snapshots"]] == [1, 2]
+    log = read_csv(run / "progress.csv")
+    assert [r["env_steps"] for r in curve["snapshots"]] == [int(v) for v in log["env_steps"]]
+    # the last snapshot is the final agent: the same meta-test as adaptation.json
+    final = json.loads((run / "adaptation.json").read_text())
+    assert curve["snapshots"][-1]["final_return"] == pytest.approx(final["final_return"])
+    assert not bench.needs_snapshot_test(run)
+
+    before = _files(run)
+    calls = []
+    monkeypatch.setattr(bench, "evaluate_snapshots", lambda *a, **k: calls.append(a))
+    _suite(out, families=["point-robot"], snapshot_every=1)
+    assert calls == [] and _files(run) == before
+    # a run without snapshots has nothing to meta-test
+    assert not bench.needs_snapshot_test(tmp_path)
+    _one_line(*cli("--envs", "point-robot", "--preset", "smoke", "--out", str(tmp_path / "n"),
+                   "--snapshot-every", "-1")[::2], "--snapshot-every", "-1")
+    assert not (tmp_path / "n").exists()
+
+
 def test_interrupted_suite_resumes_to_the_same_result(suite, tmp_path, monkeypatch):
     """Killed in its second run, after that run's first checkpoint, then repeated: the same
     run folders as the uninterrupted suite."""

@@ -32,6 +32,13 @@ test tasks, the first (prior) trajectory's return, success on sparse tasks) and
 ``--summary-only`` (or ``summarize(folder)`` in a notebook) builds both from existing run
 folders, e.g. the shipped ones in ``data/``, without training.
 
+**Learning curves.** ``--snapshot-every K`` keeps each run's networks every K iterations
+(``snapshots/``, as ``python -m pearl_lite.train --snapshot-every K``) and, after training,
+meta-tests every snapshot with the same protocol into the run's ``snapshots.json``
+(:func:`~pearl_lite.runtime.evaluate.evaluate_snapshots`): the curve that notebook 5 draws
+against environment steps and minutes. It is redone only when a snapshot is newer than
+``snapshots.json`` (or, with ``--num-evals``, was made with another number of runs).
+
 **Parallel runs.** ``--jobs N`` trains N runs at once in separate processes on this machine,
 each with its config's ``torch_threads`` (1 in ``lite``): on a 2-core laptop, ``--jobs 2``.
 ``--ray ADDRESS`` makes each run a Ray task on an existing cluster (``ray.init(address=...)``;
@@ -82,11 +89,11 @@ from pearl_lite.runtime.checkpoint import (
     config_mismatch,
     read_run_config,
 )
-from pearl_lite.runtime.evaluate import evaluate_run
+from pearl_lite.runtime.evaluate import evaluate_run, evaluate_snapshots
 from pearl_lite.runtime.train import _Parser, train
 from pearl_lite.utils import atomic_write_bytes, atomic_write_json, read_csv
 
-SUITE_FILE, ADAPTATION_FILE = "suite.json", "adaptation.json"
+SUITE_FILE, ADAPTATION_FILE, SNAPSHOTS_FILE = "suite.json", "adaptation.json", "snapshots.json"
 SUMMARY_CSV, SUMMARY_MD = "summary.csv", "summary.md"
 SUITE_FORMAT = "pearl-lite-suite-v1"
 #: Columns of ``summary.csv``, in order.
@@ -112,6 +119,7 @@ class RunSpec:
     overrides: dict[str, Any] = field(default_factory=dict)
     num_evals: int | None = None
     device: str = "cpu"
+    snapshot_every: int = 0
 
     @property
     def name(self) -> str:
@@ -174,10 +182,10 @@ def run_dir_for(out: str | Path, family: str, seed: int) -> Path:
 
 def plan_runs(out: Path, families: Sequence[str], seeds: Sequence[int], preset: str,
               overrides: dict[str, Any], num_evals: int | None = None,
-              device: str = "cpu") -> list[RunSpec]:
+              device: str = "cpu", snapshot_every: int = 0) -> list[RunSpec]:
     """One :class:`RunSpec` per (seed, family), seed-major: every family's first seed first."""
     return [RunSpec(f, preset, s, str(run_dir_for(out, f, s)), dict(overrides), num_evals,
-                    device) for s in seeds for f in families]
+                    device, snapshot_every) for s in seeds for f in families]
 
 
 def _normalised(obj: Any) -> Any:
@@ -313,6 +321,22 @@ def needs_meta_test(run_dir: str | Path, num_evals: int | None = None) -> bool:
     return stale or (num_evals is not None and saved.get("num_evals") != num_evals)
 
 
+def needs_snapshot_test(run_dir: str | Path, num_evals: int | None = None) -> bool:
+    """True if ``run_dir/snapshots/`` holds networks and ``snapshots.json`` is missing, older
+    than the newest of them, or (with ``num_evals``) made with another number of runs."""
+    run_dir = Path(run_dir)
+    paths = list((run_dir / "snapshots").glob("agent_it*.pt"))
+    if not paths:
+        return False
+    path = run_dir / SNAPSHOTS_FILE
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return True
+    stale = max(p.stat().st_mtime for p in paths) > path.stat().st_mtime
+    return stale or (num_evals is not None and saved.get("num_evals") != num_evals)
+
+
 def meta_test_run(run_dir: str | Path, num_evals: int | None = None) -> dict[str, Any]:
     """Meta-test a finished run (official protocol) and write its ``adaptation.json``."""
     _, summary = evaluate_run(run_dir, num_evals=num_evals)
@@ -324,7 +348,8 @@ def new_outcome(spec: RunSpec, error: str | None = None) -> dict[str, Any]:
     """What :func:`run_one` reports about a run, before anything is done (or, with ``error``,
     about a run whose worker died before it could report)."""
     return {"name": spec.name, "family": spec.family, "seed": spec.seed, "state": "",
-            "trained": False, "evaluated": False, "final_return": None, "error": error}
+            "trained": False, "evaluated": False, "snapshots_evaluated": False,
+            "final_return": None, "error": error}
 
 
 def _one_line(err: BaseException) -> str:
@@ -337,7 +362,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     Runs in the driver (``--jobs 1``), in a worker process (``--jobs N``) or as a Ray task;
     decides what to do from the run folder itself, so that a retried task resumes. Returns
     an outcome: ``name``, ``state`` (before: new / resume / done), ``trained``, ``evaluated``,
-    ``final_return``, and ``error`` (one line) if the run failed.
+    ``snapshots_evaluated``, ``final_return``, and ``error`` (one line) if the run failed.
     """
     outcome = new_outcome(spec)
     try:
@@ -347,11 +372,15 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         if outcome["state"] != "done":
             train(spec.family, spec.preset, spec.seed, spec.run_dir,
                   resume=outcome["state"] == "resume", device=spec.device, progress=False,
-                  overrides=spec.overrides)
+                  overrides=spec.overrides, snapshot_every=spec.snapshot_every)
             outcome["trained"] = True
         if needs_meta_test(spec.run_dir, spec.num_evals):
             meta_test_run(spec.run_dir, spec.num_evals)
             outcome["evaluated"] = True
+        if spec.snapshot_every and needs_snapshot_test(spec.run_dir, spec.num_evals):
+            curve = evaluate_snapshots(spec.run_dir, num_evals=spec.num_evals)
+            atomic_write_json(Path(spec.run_dir) / SNAPSHOTS_FILE, curve)
+            outcome["snapshots_evaluated"] = True
         saved = json.loads((Path(spec.run_dir) / ADAPTATION_FILE).read_text())
         outcome["final_return"] = saved["final_return"]
     except CLIError as err:
@@ -729,12 +758,14 @@ def summarize(out_dir: str | Path, write: bool = True) -> list[dict[str, Any]]:
 
 def check_request(families: Sequence[str], seeds: Sequence[int], preset: str,
                   jobs: int | None, num_evals: int | None, device: str,
-                  ray_address: str | None) -> tuple[list[str], list[int]]:
+                  ray_address: str | None, snapshot_every: int = 0
+                  ) -> tuple[list[str], list[int]]:
     """The families and seeds of a valid request.
 
     Raises:
         CLIError: an unknown family or preset, no or negative seeds, ``jobs`` or ``num_evals``
-            below 1, an unknown or absent device, ``--ray`` without Ray.
+            below 1, a negative ``snapshot_every``, an unknown or absent device, ``--ray``
+            without Ray.
     """
     family_list, seed_list = parse_families(families), check_seeds(seeds)
     if preset not in PRESETS:
@@ -743,6 +774,9 @@ def check_request(families: Sequence[str], seeds: Sequence[int], preset: str,
         raise CLIError(f"--jobs must be a positive integer, got {jobs}")
     if num_evals is not None and num_evals < 1:
         raise CLIError(f"--num-evals must be a positive integer, got {num_evals}")
+    if snapshot_every < 0:
+        raise CLIError(f"--snapshot-every must be 0 (no snapshots) or a positive number of "
+                       f"iterations, got {snapshot_every}")
     if device not in ("cpu", "cuda"):
         raise CLIError(f"device must be 'cpu' or 'cuda', got {device!r}")
     if device == "cuda" and ray_address is None and not torch.cuda.is_available():
@@ -791,13 +825,15 @@ def run_suite(
     device: str = "cpu",
     progress: bool = True,
     command: str = "",
+    snapshot_every: int = 0,
 ) -> list[dict[str, Any]]:
     """What ``python -m pearl_lite.benchmark`` does; returns the summary rows.
 
     Checks everything first (and writes nothing on bad input), records ``OUT/suite.json``,
     runs the missing part of every (family, seed) run (here with ``jobs`` 1 or None, in
-    ``jobs`` processes, or as Ray tasks with ``ray_address``), meta-tests each finished run,
-    and writes ``OUT/summary.csv`` and ``OUT/summary.md``.
+    ``jobs`` processes, or as Ray tasks with ``ray_address``), meta-tests each finished run
+    (and, with ``snapshot_every``, its snapshots into ``snapshots.json``), and writes
+    ``OUT/summary.csv`` and ``OUT/summary.md``.
 
     Raises:
         CLIError: bad input (nothing written), or runs that failed (after the others finished
@@ -805,10 +841,11 @@ def run_suite(
     """
     overrides = dict(overrides or {})
     family_list, seed_list = check_request(families, seeds, preset, jobs, num_evals, device,
-                                           ray_address)
+                                           ray_address, snapshot_every)
     configs = suite_configs(family_list, preset, overrides)
     out = Path(out).resolve()  # absolute: worker processes and Ray tasks write there
-    specs = plan_runs(out, family_list, seed_list, preset, overrides, num_evals, device)
+    specs = plan_runs(out, family_list, seed_list, preset, overrides, num_evals, device,
+                      snapshot_every)
     suite = check_out_dir(out, preset, overrides, configs, specs)
 
     write_suite(out, suite, preset, overrides, configs, seed_list, command)
@@ -846,6 +883,9 @@ def main(argv: list[str] | None = None) -> int:
                              "num_iterations=100 (recorded in suite.json)")
     parser.add_argument("--num-evals", type=int, default=None, metavar="K",
                         help="meta-test runs per test task (default: the config's)")
+    parser.add_argument("--snapshot-every", type=int, default=0, metavar="K",
+                        help="keep each run's networks every K iterations and meta-test them "
+                             "into its snapshots.json (the learning curve; default 0: none)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--summary-only", action="store_true",
@@ -868,7 +908,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = run_suite(args.envs, args.seeds, args.preset, args.out, overrides=overrides,
                              jobs=args.jobs, ray_address=args.ray, num_evals=args.num_evals,
                              device=args.device, progress=not args.no_progress,
-                             command=command)
+                             command=command, snapshot_every=args.snapshot_every)
     except CLIError as err:
         sys.stderr.write(f"{PROG}: error: {err}\n")
         return 1
