@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 
 from pearl_lite.course import pearl_viz as pv  # noqa: E402
 from pearl_lite.pearl.sampler import Paths  # noqa: E402
+from pearl_lite.runtime.evaluate import read_snapshots
 from pearl_lite.utils import CSVLogger  # noqa: E402
 
 
@@ -255,3 +256,11 @@ def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
     assert pv.first_reaching(curve, 0.95) is None
     with pytest.raises(ValueError, match="--snapshots"):
         pv.snapshot_curve(tmp_path / "nowhere")
+    # notebook 5's tolerant reading: a run trained without snapshots gives empty arrays
+    empty = read_snapshots(tmp_path / "nowhere", missing_ok=True)
+    assert empty["seed"] is None
+    assert all(empty[k].shape == (0,) for k in ("iteration", "env_steps", "success"))
+    (tmp_path / "snapshots.json").write_text(json.dumps({"snapshots": []}))
+    with pytest.raises(ValueError, match="no snapshots"):
+        pv.snapshot_curve(tmp_path)
+    assert read_snapshots(tmp_path, missing_ok=True)["seed"] == 3

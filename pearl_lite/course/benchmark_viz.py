@@ -44,10 +44,10 @@ from pearl_lite.config import ENV_NAMES, PEARLConfig, get_config
 from pearl_lite.course.plotting import COLORS
 from pearl_lite.runtime.benchmark import ADAPTATION_FILE, config_id, summarize
 from pearl_lite.runtime.checkpoint import CONFIG_FILE, PROGRESS_FILE
+from pearl_lite.runtime.evaluate import read_snapshots
 from pearl_lite.utils import read_csv
 
 FLOORS_FILE = "baseline_returns.json"
-SNAPSHOTS_FILE = "snapshots.json"
 
 
 @dataclass(frozen=True)
@@ -168,11 +168,10 @@ def read_run(row: dict[str, Any], root: str | Path) -> Run:
     keep = np.isfinite(col)
     progress = (log.get("env_steps", np.zeros(len(col)))[keep],
                 log.get("wall_clock", np.zeros(len(col)))[keep] / 60, col[keep])
-    snaps = (_json(path / SNAPSHOTS_FILE) or {}).get("snapshots", [])
-    key = "final_success" if success else "final_return"
-    snaps = [s for s in snaps if s.get(key) is not None]
-    snapshots = tuple(np.array([float(s[k]) for s in snaps])
-                      for k in ("env_steps", "wall_clock_min", key))
+    curve = read_snapshots(path, missing_ok=True)  # empty arrays for a run without snapshots
+    metric = curve["success" if success else "final_return"]
+    has = np.isfinite(metric)
+    snapshots = (curve["env_steps"][has], curve["minutes"][has], metric[has])
     adapt = _json(path / ADAPTATION_FILE) or {}
     curve = adapt.get("success_per_trajectory" if success else "return_per_trajectory") or []
     grads = log.get("grad_steps", np.zeros(0))

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from pearl_lite.course.plotting import COLORS, plot_mean_std
+from pearl_lite.runtime.evaluate import read_snapshots
 from pearl_lite.utils import read_csv
 
 #: Columns of a training log that :func:`plot_training` draws.
@@ -463,37 +464,10 @@ def seed_colors(n: int) -> list[str]:
 _RUN_FILE = re.compile(r"^(?P<variant>.+)_seed(?P<seed>\d+)\.csv$")
 
 
-def snapshot_curve(run_dir: str | Path) -> dict[str, Any]:
-    """A run folder's meta-tested snapshots as arrays sorted by iteration.
-
-    Reads ``RUN/snapshots.json`` (written by ``python -m pearl_lite.evaluate RUN --snapshots``
-    after ``pearl_lite.train ... --snapshot-every K``) and ``RUN/config.json``.
-
-    Returns:
-        ``seed`` (int) and float arrays of equal length ``(n_snapshots,)``: ``iteration``,
-        ``env_steps``, ``minutes`` (the run's own ``wall_clock``), ``final_return`` and
-        ``success`` (success at the last meta-test trajectory; NaN on dense families).
-
-    Raises:
-        ValueError: no ``snapshots.json`` (the message gives the command that writes it), or
-            one without snapshots.
-    """
-    run_dir = Path(run_dir)
-    path = run_dir / "snapshots.json"
-    if not path.exists():
-        raise ValueError(f"{path} is missing: run `python -m pearl_lite.evaluate {run_dir} "
-                         "--snapshots --num-evals 5` first")
-    snaps = sorted(json.loads(path.read_text())["snapshots"], key=lambda r: r["iteration"])
-    if not snaps:
-        raise ValueError(f"{path} holds no snapshots")
-
-    def column(key: str) -> np.ndarray:
-        return np.array([np.nan if r.get(key) is None else r[key] for r in snaps], dtype=float)
-
-    return {"seed": int(json.loads((run_dir / "config.json").read_text())["seed"]),
-            "iteration": column("iteration"), "env_steps": column("env_steps"),
-            "minutes": column("wall_clock_min"), "final_return": column("final_return"),
-            "success": column("final_success")}
+#: A run folder's ``snapshots.json`` as arrays sorted by iteration (``seed``, ``iteration``,
+#: ``env_steps``, ``minutes``, ``final_return``, ``success``; see
+#: :func:`pearl_lite.runtime.evaluate.read_snapshots`, which notebook 5 shares).
+snapshot_curve = read_snapshots
 
 
 def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str, Any] | None:

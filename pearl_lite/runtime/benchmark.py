@@ -89,11 +89,11 @@ from pearl_lite.runtime.checkpoint import (
     config_mismatch,
     read_run_config,
 )
-from pearl_lite.runtime.evaluate import evaluate_run, evaluate_snapshots
+from pearl_lite.runtime.evaluate import SNAPSHOTS_FILE, evaluate_run, evaluate_snapshots
 from pearl_lite.runtime.train import _Parser, train
 from pearl_lite.utils import atomic_write_bytes, atomic_write_json, read_csv
 
-SUITE_FILE, ADAPTATION_FILE, SNAPSHOTS_FILE = "suite.json", "adaptation.json", "snapshots.json"
+SUITE_FILE, ADAPTATION_FILE = "suite.json", "adaptation.json"
 SUMMARY_CSV, SUMMARY_MD = "summary.csv", "summary.md"
 SUITE_FORMAT = "pearl-lite-suite-v1"
 #: Columns of ``summary.csv``, in order.

@@ -21,6 +21,7 @@ run that training logs every ``eval_every`` iterations.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from pearl_lite.pearl import MetaTestResult, PEARLAgent, meta_test
 from pearl_lite.runtime.checkpoint import (
     AGENT_FILE,
     CHECKPOINT_FILE,
+    CONFIG_FILE,
     CLIError,
     config_mismatch,
     load_checkpoint,
@@ -40,6 +42,9 @@ from pearl_lite.runtime.checkpoint import (
 )
 from pearl_lite.runtime.train import _Parser
 from pearl_lite.utils import atomic_write_json
+
+#: What ``--snapshots`` writes into the run folder (:func:`read_snapshots` reads it).
+SNAPSHOTS_FILE = "snapshots.json"
 
 
 def load_agent(run_dir: str | Path, checkpoint: str | Path | None = None,
@@ -125,6 +130,48 @@ def evaluate_snapshots(run_dir: str | Path, num_evals: int | None = None,
     return {"run_dir": str(run_dir), "num_evals": num_evals, "seed": seed, "snapshots": rows}
 
 
+def read_snapshots(run_dir: str | Path, missing_ok: bool = False) -> dict[str, Any]:
+    """A run folder's meta-tested snapshots (the file :func:`evaluate_snapshots` writes) as
+    arrays sorted by iteration: the learning curves of notebooks 4 and 5.
+
+    Reads ``RUN/snapshots.json`` (written by ``python -m pearl_lite.evaluate RUN --snapshots``
+    after ``pearl_lite.train ... --snapshot-every K``, or by the benchmark command with
+    ``--snapshot-every K``) and ``RUN/config.json``. ``missing_ok=True`` gives empty arrays
+    (and ``seed`` None without a config) for a run without the file, as notebook 5 needs for
+    runs trained without snapshots.
+
+    Returns:
+        ``seed`` (int) and float arrays of equal length ``(n_snapshots,)``: ``iteration``,
+        ``env_steps``, ``minutes`` (the run's own ``wall_clock``), ``final_return`` and
+        ``success`` (success at the last meta-test trajectory; NaN on dense families).
+
+    Raises:
+        ValueError: no ``snapshots.json`` (the message gives the command that writes it), or
+            one without snapshots (unless ``missing_ok``).
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / SNAPSHOTS_FILE
+    if missing_ok and not path.exists():
+        snaps: list[dict[str, Any]] = []
+    elif not path.exists():
+        raise ValueError(f"{path} is missing: run `python -m pearl_lite.evaluate {run_dir} "
+                         "--snapshots --num-evals 5` first")
+    else:
+        snaps = sorted(json.loads(path.read_text())["snapshots"], key=lambda r: r["iteration"])
+    if not snaps and not missing_ok:
+        raise ValueError(f"{path} holds no snapshots")
+
+    def column(key: str) -> np.ndarray:
+        return np.array([np.nan if r.get(key) is None else r[key] for r in snaps], dtype=float)
+
+    config = run_dir / CONFIG_FILE
+    seed = int(json.loads(config.read_text())["seed"]) if config.exists() else None
+    return {"seed": seed,
+            "iteration": column("iteration"), "env_steps": column("env_steps"),
+            "minutes": column("wall_clock_min"), "final_return": column("final_return"),
+            "success": column("final_success")}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m pearl_lite.evaluate``."""
     parser = _Parser(prog="pearl-lite-evaluate", description=__doc__.splitlines()[0])
@@ -146,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)
         if args.snapshots:
             result = evaluate_snapshots(args.run_dir, args.num_evals, args.seed)
-            out = Path(args.out) if args.out else Path(args.run_dir) / "snapshots.json"
+            out = Path(args.out) if args.out else Path(args.run_dir) / SNAPSHOTS_FILE
             atomic_write_json(out, result)
             print(f"wrote {out}")
             return 0
