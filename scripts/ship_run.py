@@ -2,11 +2,16 @@
 
     python scripts/ship_run.py runs/spr_kl0.1 sparse_point_robot_lite_kl0.1_seed0
     python scripts/ship_run.py runs/spr_det sparse_point_robot_lite_det_seed0 --num-evals 5
+    python scripts/ship_run.py runs/bench/cheetah-dir/seed1 cheetah_dir_lite_seed1 --num-evals 3
 
 Refuses a run that has not reached its config's ``num_iterations`` (``progress.csv``), copies
 ``config.json``, ``progress.csv`` and ``agent.pt`` into ``data/NAME/`` (no checkpoint, no
 snapshots: small files only), then runs ``python -m pearl_lite.evaluate data/NAME --num-evals
 N``, which writes ``adaptation.json``. Used for notebook 6's β agents (``data/README.md``).
+
+A run folder that already holds a meta-test with N runs per task (the benchmark command's
+``adaptation.json``, and with ``--snapshot-every`` its ``snapshots.json``) has those copied
+instead of meta-tested again: the same protocol and seed would give the same numbers.
 """
 
 from __future__ import annotations
@@ -45,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     for f in FILES:
         shutil.copy2(args.run_dir / f, out / f)
     print(f"copied {', '.join(FILES)} of {args.run_dir} (iteration {done}) into {out}")
+    copied = []
+    for extra in ("snapshots.json", "adaptation.json"):
+        path = args.run_dir / extra
+        if path.is_file() and json.loads(path.read_text()).get("num_evals") == args.num_evals:
+            shutil.copy2(path, out / extra)
+            copied.append(extra)
+            print(f"copied {extra} (meta-test with {args.num_evals} runs per task)")
+    if "adaptation.json" in copied:
+        return 0
     from pearl_lite.evaluate import main as evaluate
 
     return evaluate([str(out), "--num-evals", str(args.num_evals)])
