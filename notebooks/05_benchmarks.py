@@ -252,7 +252,7 @@ print(f"{len(one_seed)} of {len(scores)} families have one seed: " + ", ".join(o
 # normalises to the highest score above, because standing still is so far below both.
 #
 # **How little this can say.** The interval above is narrow, and that is *not* confidence: a
-# bootstrap over seeds can only show the spread between the seeds that exist, and most
+# bootstrap over seeds can only show the spread between the seeds that exist, and some
 # families have one seed, which it resamples into itself. It says "were these runs repeated
 # with other seeds of the families that have several": nothing about the families that have
 # one. Nor does it resample the families: with this few, which families are in the set moves
@@ -336,7 +336,8 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 #   them.
 # * **The direction tasks have train = test tasks**: their scores measure fitting two tasks,
 #   and ought not to be read as generalisation, here or in the paper.
-# * **Seeds**: one for most families. The aggregate's interval covers seed noise only where
+# * **Seeds**: five for the sparse point robot, three for cheetah-vel and cheetah-dir, one for
+#   the other trained families. The aggregate's interval covers seed noise only where
 #   there are several seeds, and not the choice of families (section 4).
 # * **The references** are an independent reproduction's logs, the paper's issue tracker, and a
 #   sentence about sparse navigation, not the paper's Fig. 3 values, which are not public in
