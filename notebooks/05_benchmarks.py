@@ -184,7 +184,11 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   collects the paper's 900 posterior steps per sampled task, which are cheap on a point.
 # * **cheetah-vel**: all three seeds climb from the standing-still floor towards the reference
 #   band and are still improving at the end; the posterior trajectory is far better than the prior
-#   ones: adaptation to the target velocity is there.
+#   ones: adaptation to the target velocity is there. The dashed line is one seed with all
+#   learning rates 1e-3, falling to 1e-4 over 100 iterations (an attempt at a faster preset):
+#   far ahead at equal environment steps early on, then level near −68 while its learning
+#   rates fall, short of the preset's seeds at their end; its minutes are on a more loaded
+#   CPU than the preset's first two seeds had.
 # * **cheetah-dir**: both seeds learn to run and to tell forward from backward (the prior
 #   trajectories near or below standing still, the posterior one far above), with wide swings
 #   of the meta-test during training (both seeds drop by hundreds at one snapshot and recover),
