@@ -147,6 +147,23 @@ def test_closing_a_trainer_whose_collector_is_busy_kills_it():
     trainer.close()
 
 
+def test_closing_a_trainer_whose_collector_does_not_answer_kills_it():
+    """A worker that never answers (stopped here with SIGSTOP) cannot hang ``close()``: the
+    state request times out, the worker counts as busy and is killed."""
+    import os
+    import signal
+
+    trainer = MetaTrainer(_cfg(), seed=0)
+    trainer.train_iteration()
+    worker = trainer.collector
+    os.kill(worker._proc.pid, signal.SIGSTOP)
+    with pytest.raises(RuntimeError, match="did not answer within 0.5 s"):
+        worker.state(timeout=0.5)
+    assert worker.busy  # out of step now: closing kills it instead of talking to it
+    trainer.close()
+    assert trainer.collector is None and worker._proc.poll() == -signal.SIGKILL
+
+
 def test_ctrl_c_stops_the_run_and_its_collector_cleanly(tmp_path):
     """Ctrl-C reaches the whole process group: the command reports it in one line, the worker
     ignores it and is closed by the trainer, and no process is left behind."""
@@ -161,14 +178,20 @@ def test_ctrl_c_stops_the_run_and_its_collector_cleanly(tmp_path):
         [sys.executable, "-m", "pearl_lite.train", "sparse-point-robot", "--preset", "smoke",
          "--out", str(out), "--no-progress", "--set", "async_collection=True",
          "num_iterations=100000"],
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT then prints every stack
     deadline = time.monotonic() + 120
     while not ((out / "progress.csv").exists()
                and len((out / "progress.csv").read_text().splitlines()) >= 3):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # a hang: show where each process of the run is
+        os.killpg(proc.pid, signal.SIGABRT)
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"not stopped 60 s after Ctrl-C; the stacks:\n{err}")
     assert proc.returncode == 130, err
     assert "interrupted; resume with --resume" in err and "Traceback" not in err, err
     time.sleep(1)

@@ -141,9 +141,9 @@ class CollectorProcess:
         self._pending = False
         self._in_flight = False  # a message half sent or half read (interrupted)
 
-    def _call(self, *msg: Any) -> Any:
+    def _call(self, *msg: Any, timeout: float | None = None) -> Any:
         self._send(msg)
-        return self._reply()
+        return self._reply(timeout)
 
     def _died(self) -> RuntimeError:
         return RuntimeError(f"the collector process died (exit code {self._proc.poll()}); "
@@ -162,8 +162,12 @@ class CollectorProcess:
         """A collection is running, or a message was cut off (e.g. by Ctrl-C) mid-way."""
         return self._pending or self._in_flight
 
-    def _reply(self) -> Any:
+    def _reply(self, timeout: float | None = None) -> Any:
         self._in_flight = True
+        # With a timeout (closing), a worker that does not answer counts as died; the stream
+        # stays marked out of step, so close() kills it.
+        if timeout is not None and not self._conn.poll(timeout):
+            raise RuntimeError(f"the collector process did not answer within {timeout:g} s")
         try:
             status, value = _recv(self._conn)
         except (EOFError, OSError):
@@ -192,13 +196,13 @@ class CollectorProcess:
         self._pending = False
         return value
 
-    def state(self) -> dict[str, Any]:
+    def state(self, timeout: float | None = None) -> dict[str, Any]:
         """The worker's random-number states (:func:`~pearl_lite.utils.rng_state`, for
-        checkpoints)."""
+        checkpoints); ``timeout`` (seconds) raises ``RuntimeError`` if it does not answer."""
         if self.busy:
             raise RuntimeError("the collector is busy: its state is defined between "
                                "collections only")
-        return self._call("state")
+        return self._call("state", timeout=timeout)
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state` (on resume)."""

@@ -288,8 +288,8 @@ class MetaTrainer:
         """
         if self.collector is not None:
             try:
-                self._collector_state = self.collector.state()
-            except (RuntimeError, OSError):  # it died, or was interrupted mid-collection
+                self._collector_state = self.collector.state(timeout=30)
+            except (RuntimeError, OSError):  # died, interrupted mid-collection, or silent
                 self._collector_state = None
             self.collector.close()
             self.collector = None
