@@ -340,8 +340,9 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 #   them.
 # * **The direction tasks have train = test tasks**: their scores measure fitting two tasks,
 #   and ought not to be read as generalisation, here or in the paper.
-# * **Seeds**: five for the sparse point robot, three for cheetah-vel and cheetah-dir, one for
-#   the other trained families. The aggregate's interval covers seed noise only where
+# * **Seeds**: five for the sparse point robot, three for cheetah-vel and cheetah-dir, two for
+#   hopper-rand-params, one for the other trained families. The aggregate's interval covers
+#   seed noise only where
 #   there are several seeds, and not the choice of families (section 4).
 # * **The references** are an independent reproduction's logs, the paper's issue tracker, and a
 #   sentence about sparse navigation, not the paper's Fig. 3 values, which are not public in
