@@ -179,7 +179,10 @@ def test_ctrl_c_stops_the_run_and_its_collector_cleanly(tmp_path):
          "--out", str(out), "--no-progress", "--set", "async_collection=True",
          "num_iterations=100000"],
         stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT then prints every stack
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT then prints every stack
+        # A suite started as a background job (`cmd &` without job control) inherits SIGINT
+        # ignored, and Python keeps an ignored SIGINT: give the command a terminal's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not ((out / "progress.csv").exists()
                and len((out / "progress.csv").read_text().splitlines()) >= 3):
