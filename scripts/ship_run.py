@@ -11,7 +11,8 @@ N``, which writes ``adaptation.json``. Used for notebook 6's β agents (``data/R
 
 A run folder that already holds a meta-test with N runs per task (the benchmark command's
 ``adaptation.json``, and with ``--snapshot-every`` its ``snapshots.json``) has those copied
-instead of meta-tested again: the same protocol and seed would give the same numbers.
+instead of meta-tested again, as long as they are newer than the networks they tested: the same
+protocol and seed would give the same numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from pearl_lite.runtime.benchmark import result_is_stale
+from pearl_lite.runtime.checkpoint import CHECKPOINT_FILE
 from pearl_lite.utils import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy2(args.run_dir / f, out / f)
     print(f"copied {', '.join(FILES)} of {args.run_dir} (iteration {done}) into {out}")
     copied = []
-    for extra in ("snapshots.json", "adaptation.json"):
+    snapshots = sorted((args.run_dir / "snapshots").glob("agent_it*.pt"))
+    inputs = {"adaptation.json": [args.run_dir / CHECKPOINT_FILE, args.run_dir / "agent.pt"],
+              "snapshots.json": snapshots}
+    for extra, networks in inputs.items():
         path = args.run_dir / extra
-        if path.is_file() and json.loads(path.read_text()).get("num_evals") == args.num_evals:
+        # reused only if made with as many runs and newer than the networks it tested
+        if path.is_file() and not result_is_stale(path, networks, args.num_evals):
             shutil.copy2(path, out / extra)
             copied.append(extra)
             print(f"copied {extra} (meta-test with {args.num_evals} runs per task)")

@@ -47,6 +47,17 @@ def test_an_existing_meta_test_with_as_many_runs_is_copied(run, tmp_path, monkey
     assert not (tmp_path / "b" / "snapshots.json").exists()
 
 
+def test_a_meta_test_older_than_the_networks_is_not_reused(run, tmp_path):
+    """An adaptation.json written before the run was resumed is stale, even with as many runs."""
+    import os
+
+    (run / "adaptation.json").write_text(json.dumps({"num_evals": 1, "final_return": -1.5}))
+    later = (run / "adaptation.json").stat().st_mtime + 60
+    os.utime(run / "checkpoint.pt", (later, later))
+    assert ship_run.main([str(run), "c", "--num-evals", "1", "--data-dir", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "c" / "adaptation.json").read_text())["final_return"] != -1.5
+
+
 def test_an_unfinished_run_is_refused(run, tmp_path, capsys):
     cfg = json.loads((run / "config.json").read_text())
     unfinished = tmp_path / "u"

@@ -168,15 +168,16 @@ def read_run(row: dict[str, Any], root: str | Path) -> Run:
     keep = np.isfinite(col)
     progress = (log.get("env_steps", np.zeros(len(col)))[keep],
                 log.get("wall_clock", np.zeros(len(col)))[keep] / 60, col[keep])
-    curve = read_snapshots(path, missing_ok=True)  # empty arrays for a run without snapshots
-    metric = curve["success" if success else "final_return"]
+    snaps = read_snapshots(path, missing_ok=True)  # empty arrays for a run without snapshots
+    metric = snaps["success" if success else "final_return"]
     has = np.isfinite(metric)
-    snapshots = (curve["env_steps"][has], curve["minutes"][has], metric[has])
+    snapshots = (snaps["env_steps"][has], snaps["minutes"][has], metric[has])
     adapt = _json(path / ADAPTATION_FILE) or {}
-    curve = adapt.get("success_per_trajectory" if success else "return_per_trajectory") or []
+    per_trajectory = adapt.get("success_per_trajectory" if success
+                               else "return_per_trajectory") or []
     grads = log.get("grad_steps", np.zeros(0))
     return Run(row=row, path=path, config=_json(path / CONFIG_FILE) or {}, progress=progress,
-               snapshots=snapshots, adaptation=np.asarray(curve, dtype=float),
+               snapshots=snapshots, adaptation=np.asarray(per_trajectory, dtype=float),
                n_prior=int(adapt.get("num_exp_traj_eval", 0)),
                grad_steps=int(grads[-1]) if len(grads) and np.isfinite(grads[-1]) else 0)
 

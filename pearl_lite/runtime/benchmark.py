@@ -306,19 +306,26 @@ def run_state(run_dir: str | Path, num_iterations: int) -> str:
     return "resume" if (run_dir / CONFIG_FILE).exists() else "new"
 
 
+def result_is_stale(path: Path, inputs: list[Path], num_evals: int | None) -> bool:
+    """True if the meta-test result ``path`` is missing or unreadable, older than the newest of
+    ``inputs`` (the networks it was computed from), or, with ``num_evals``, made with another
+    number of runs per task."""
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return True
+    newest_input = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
+    if newest_input > path.stat().st_mtime:
+        return True
+    return num_evals is not None and saved.get("num_evals") != num_evals
+
+
 def needs_meta_test(run_dir: str | Path, num_evals: int | None = None) -> bool:
     """True unless ``adaptation.json`` is newer than the checkpoint and (if ``num_evals`` is
     given) was made with ``num_evals`` runs per task; ``None`` accepts any number, so that a
     meta-test made by hand with more runs is kept."""
     run_dir = Path(run_dir)
-    path = run_dir / ADAPTATION_FILE
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return True
-    ckpt = run_dir / CHECKPOINT_FILE
-    stale = ckpt.exists() and ckpt.stat().st_mtime > path.stat().st_mtime
-    return stale or (num_evals is not None and saved.get("num_evals") != num_evals)
+    return result_is_stale(run_dir / ADAPTATION_FILE, [run_dir / CHECKPOINT_FILE], num_evals)
 
 
 def needs_snapshot_test(run_dir: str | Path, num_evals: int | None = None) -> bool:
@@ -328,13 +335,7 @@ def needs_snapshot_test(run_dir: str | Path, num_evals: int | None = None) -> bo
     paths = list((run_dir / "snapshots").glob("agent_it*.pt"))
     if not paths:
         return False
-    path = run_dir / SNAPSHOTS_FILE
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return True
-    stale = max(p.stat().st_mtime for p in paths) > path.stat().st_mtime
-    return stale or (num_evals is not None and saved.get("num_evals") != num_evals)
+    return result_is_stale(run_dir / SNAPSHOTS_FILE, paths, num_evals)
 
 
 def meta_test_run(run_dir: str | Path, num_evals: int | None = None) -> dict[str, Any]:
