@@ -193,8 +193,10 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   trajectories near or below standing still, the posterior one far above), with wide swings
 #   of the meta-test during training (both seeds drop by hundreds at one snapshot and recover),
 #   and well short of the reference.
-# * **ant-dir**: **did not learn**: below standing still in both configs, and the posterior is
-#   no better than the prior (the ant learnt not to fall, not to run).
+# * **ant-dir**: **did not learn**: at or below standing still in all four configs, the last
+#   with four times the preset's gradient steps (one per environment step) and a higher target
+#   entropy, and the posterior is no better than the prior (the ant learnt not to fall, not to
+#   run; `data/ant_dir_investigation.md`).
 # * **walker-rand-params** and **hopper-rand-params**: they learn to move, far short of the
 #   walker's reference; the walker's posterior trajectory is close to its prior ones and the
 #   hopper's gains less over them than cheetah-vel's does: the body parameters change less
@@ -330,8 +332,8 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 # * **Not yet reproduced**: the paper's MuJoCo numbers need the `paper` preset (`--preset
 #   paper --device cuda`). No full `paper` run has been made with this kit: `data/gpu_check/`
 #   holds GPU timings only.
-# * **ant-dir does not learn at `lite`** (below standing still, also with 1,000 gradient steps
-#   per iteration). It is in the aggregate as it is, which pulls the IQM down; leaving it out
+# * **ant-dir does not learn at `lite`** (at or below standing still, also with 1,000 and
+#   2,000 gradient steps per iteration). It is in the aggregate as it is, which pulls the IQM down; leaving it out
 #   (section 4) shows by how much.
 # * **ant-goal and point-robot** have no run in `data/` (point-robot is trained live in
 #   notebook 4, not shipped); ant-goal's two attempts stayed below standing still and were not
@@ -340,9 +342,9 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 #   them.
 # * **The direction tasks have train = test tasks**: their scores measure fitting two tasks,
 #   and ought not to be read as generalisation, here or in the paper.
-# * **Seeds**: five for the sparse point robot, three for cheetah-vel and cheetah-dir, two for
-#   hopper-rand-params, one for the other trained families. The aggregate's interval covers
-#   seed noise only where
+# * **Seeds**: five for the sparse point robot, three for cheetah-vel, cheetah-dir and
+#   walker-rand-params, two for hopper-rand-params, one for the other trained families. The
+#   aggregate's interval covers seed noise only where
 #   there are several seeds, and not the choice of families (section 4).
 # * **The references** are an independent reproduction's logs, the paper's issue tracker, and a
 #   sentence about sparse navigation, not the paper's Fig. 3 values, which are not public in
