@@ -200,9 +200,9 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   run; `data/ant_dir_investigation.md`).
 # * **walker-rand-params** and **hopper-rand-params**: they learn to move, far short of the
 #   walker's reference; the walker's three seeds are near 300 within the first quarter of the
-#   run and then swing around it. Their posterior trajectories gain on the prior ones (seed 0 none, seeds 1
-#   and 2 about 40–60), as the hopper's do, far less than cheetah-vel's: the body parameters
-#   change less about what to do than a target velocity or direction does.
+#   run and then swing around it. Their posterior trajectories gain on the prior ones (seed 0
+#   none, seeds 1 and 2 about 40–60), as the hopper's do, far less than cheetah-vel's: the
+#   body parameters change less about what to do than a target velocity or direction does.
 # * **humanoid-dir** (150 gradient steps per iteration, half the other MuJoCo presets', since
 #   its iterations are the slowest): it learns to move and stay up, about 2.8 times standing
 #   still, and keeps improving to the end, but **does not adapt**: the posterior trajectory
@@ -339,8 +339,8 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 #   paper --device cuda`). No full `paper` run has been made with this kit: `data/gpu_check/`
 #   holds GPU timings only.
 # * **ant-dir does not learn at `lite`** (at or below standing still, also with 1,000 and
-#   2,000 gradient steps per iteration). It is in the aggregate as it is, which pulls the IQM down; leaving it out
-#   (section 4) shows by how much.
+#   2,000 gradient steps per iteration). It is in the aggregate as it is, which pulls the IQM
+#   down; leaving it out (section 4) shows by how much.
 # * **ant-goal and point-robot** have no run in `data/` (point-robot is trained live in
 #   notebook 4, not shipped); ant-goal's two attempts stayed below standing still and were not
 #   shipped (the ant's gait problem above), so its reference cannot be compared with anything.
