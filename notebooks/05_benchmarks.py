@@ -156,7 +156,11 @@ for family, group in main.items():
     bv.plot_adaptation_runs(axes[2], family, group, floors.get(family))
     axes[2].legend(fontsize=7, loc="best")
     fig.tight_layout()
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=4, fontsize=8,
+    handles, labels = axes[0].get_legend_handles_labels()
+    # long labels (a config that differs in many fields) in two columns, so the figure keeps
+    # its width
+    ncol = 4 if max(len(label) for label in labels) < 60 else 2
+    fig.legend(handles, labels, loc="upper center", ncol=ncol, fontsize=8,
                bbox_to_anchor=(0.45, 0.0))
     plt.show()
     prior = np.mean([r.adaptation[: r.n_prior].mean() for r in group if len(r.adaptation)])
