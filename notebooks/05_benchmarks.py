@@ -198,10 +198,10 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   of the meta-test during training (seeds 0 and 1 drop by hundreds at one snapshot and
 #   recover), and well short of the reference.
 # * **ant-dir**: **did not learn**: at or below standing still in all four configs (three seeds
-#   of the preset's, one of which ends at 97), the last
-#   with four times the preset's gradient steps (one per environment step) and a higher target
-#   entropy, and the posterior is no better than the prior (the ant learnt not to fall, not to
-#   run; `data/ant_dir_investigation.md`).
+#   of the preset's, one of which ends at 97), the last with four times the preset's gradient
+#   steps (one per environment step) and a higher target entropy, and the posterior is no
+#   better than the prior (the ant learnt not to fall, not to run;
+#   `data/ant_dir_investigation.md`).
 # * **walker-rand-params** and **hopper-rand-params**: they learn to move, far short of the
 #   walker's reference; the walker's three seeds are near 300 within the first quarter of the
 #   run and then swing around it. Their posterior trajectories gain on the prior ones (seed 0

@@ -23,12 +23,19 @@ import shutil
 import sys
 from pathlib import Path
 
-from pearl_lite.runtime.benchmark import result_is_stale
-from pearl_lite.runtime.checkpoint import CHECKPOINT_FILE
+from pearl_lite.runtime.benchmark import ADAPTATION_FILE, result_is_stale
+from pearl_lite.runtime.checkpoint import (
+    AGENT_FILE,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    PROGRESS_FILE,
+    snapshot_paths,
+)
+from pearl_lite.runtime.evaluate import SNAPSHOTS_FILE
 from pearl_lite.utils import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("config.json", "progress.csv", "agent.pt")
+FILES = (CONFIG_FILE, PROGRESS_FILE, AGENT_FILE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy2(args.run_dir / f, out / f)
     print(f"copied {', '.join(FILES)} of {args.run_dir} (iteration {done}) into {out}")
     copied = []
-    snapshots = sorted((args.run_dir / "snapshots").glob("agent_it*.pt"))
-    inputs = {"adaptation.json": [args.run_dir / CHECKPOINT_FILE, args.run_dir / "agent.pt"],
-              "snapshots.json": snapshots}
+    inputs = {ADAPTATION_FILE: [args.run_dir / CHECKPOINT_FILE, args.run_dir / AGENT_FILE],
+              SNAPSHOTS_FILE: snapshot_paths(args.run_dir)}
     for extra, networks in inputs.items():
         path = args.run_dir / extra
         # reused only if made with as many runs and newer than the networks it tested
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(path, out / extra)
             copied.append(extra)
             print(f"copied {extra} (meta-test with {args.num_evals} runs per task)")
-    if "adaptation.json" in copied:
+    if ADAPTATION_FILE in copied:
         return 0
     from pearl_lite.evaluate import main as evaluate
 

@@ -88,6 +88,7 @@ from pearl_lite.runtime.checkpoint import (
     CLIError,
     config_mismatch,
     read_run_config,
+    snapshot_paths,
 )
 from pearl_lite.runtime.evaluate import SNAPSHOTS_FILE, evaluate_run, evaluate_snapshots
 from pearl_lite.runtime.train import _Parser, train
@@ -332,7 +333,7 @@ def needs_snapshot_test(run_dir: str | Path, num_evals: int | None = None) -> bo
     """True if ``run_dir/snapshots/`` holds networks and ``snapshots.json`` is missing, older
     than the newest of them, or (with ``num_evals``) made with another number of runs."""
     run_dir = Path(run_dir)
-    paths = list((run_dir / "snapshots").glob("agent_it*.pt"))
+    paths = snapshot_paths(run_dir)
     if not paths:
         return False
     return result_is_stale(run_dir / SNAPSHOTS_FILE, paths, num_evals)

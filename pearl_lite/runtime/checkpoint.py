@@ -131,6 +131,11 @@ def save_snapshot(trainer: MetaTrainer, run_dir: Path) -> Path:
     return path
 
 
+def snapshot_paths(run_dir: str | Path) -> list[Path]:
+    """The snapshots :func:`save_snapshot` wrote into ``run_dir``, by iteration (or none)."""
+    return sorted((Path(run_dir) / "snapshots").glob("agent_it*.pt"))
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint or agent file written by this module; ``CLIError`` if missing or bad."""
     path = Path(path)
@@ -161,4 +166,4 @@ def read_run_config(run_dir: str | Path) -> tuple[PEARLConfig, int]:
 __all__ = ["AGENT_FILE", "CHECKPOINT_FILE", "CONFIG_FILE", "PROGRESS_FILE", "CLIError",
            "agent_state", "config_mismatch", "load_checkpoint", "load_trainer_state",
            "portable_optimizer_state", "read_run_config", "save_checkpoint", "save_snapshot",
-           "trainer_state"]
+           "snapshot_paths", "trainer_state"]

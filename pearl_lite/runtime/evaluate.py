@@ -39,6 +39,7 @@ from pearl_lite.runtime.checkpoint import (
     config_mismatch,
     load_checkpoint,
     read_run_config,
+    snapshot_paths,
 )
 from pearl_lite.runtime.train import _Parser
 from pearl_lite.utils import atomic_write_json
@@ -107,7 +108,7 @@ def evaluate_snapshots(run_dir: str | Path, num_evals: int | None = None,
     Raises:
         CLIError: no snapshots in the run folder (or a bad one).
     """
-    paths = sorted((Path(run_dir) / "snapshots").glob("agent_it*.pt"))
+    paths = snapshot_paths(run_dir)
     if not paths:
         raise CLIError(f"no snapshots in {Path(run_dir) / 'snapshots'}; train with "
                        "--snapshot-every K")
