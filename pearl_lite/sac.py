@@ -479,6 +479,7 @@ def train_sac(
     progress: bool = True,
     agent: SAC | None = None,
     buffer: ReplayBuffer | None = None,
+    eval_env: gym.Env | None = None,
 ) -> tuple[SAC, TrainLog]:
     """Train SAC on one gymnasium environment for ``total_steps`` environment steps.
 
@@ -501,6 +502,8 @@ def train_sac(
         progress: show a tqdm progress bar.
         agent: continue training this agent instead of building a new one.
         buffer: use (and keep a handle on) this replay buffer instead of a fresh one.
+        eval_env: the environment of the evaluations (default: a copy of ``env``, made with
+            ``gym.make(env.spec)`` or, for an unregistered instance, ``copy.deepcopy``).
 
     Returns:
         ``(agent, log)``.
@@ -510,8 +513,7 @@ def train_sac(
         raise ValueError(f"total_steps must be positive, got {total_steps}")
     env_id = env if isinstance(env, str) else getattr(env.spec, "id", type(env).__name__)
     env = gym.make(env) if isinstance(env, str) else env
-    eval_env = None
-    if eval_every:  # a separate copy, so evaluation never disturbs the training episode
+    if eval_every and eval_env is None:  # a separate copy: evaluation never disturbs training
         eval_env = gym.make(env.spec) if env.spec is not None else copy.deepcopy(env)
     low, high = _box_bounds(env)
     obs_dim, act_dim = int(np.prod(env.observation_space.shape)), int(np.prod(low.shape))

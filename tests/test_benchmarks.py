@@ -61,3 +61,21 @@ def test_widget_latency_prints_a_row_per_control():
 def test_widget_latency_rejects_a_missing_agent(tmp_path):
     _fails_with_one_line(_run("widget_latency.py", "--agent-dir", str(tmp_path / "nope")),
                          "nope")
+
+
+def test_sac_curves_trains_on_one_task_of_a_kit_family(tmp_path):
+    r = _run("sac_curves.py", "--env", "point-robot", "--task", "3", "--steps", "120",
+             "--eval-every", "60", "--eval-episodes", "1", "--out-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "sac_point_robot_task3_s0"
+    assert (out / "eval.csv").read_text().count("\n") == 3, r.stdout  # header + 2 evaluations
+    assert '"task": 3' in (out / "summary.json").read_text()
+
+
+@pytest.mark.parametrize("args, names", [
+    (["--env", "point-robot"], "--task"),
+    (["--env", "point-robot", "--task", "999"], "0..99"),
+    (["--env", "Pendulum-v1", "--task", "0"], "point-robot"),
+])
+def test_sac_curves_rejects_a_bad_task(args, names):
+    _fails_with_one_line(_run("sac_curves.py", *args, "--steps", "10"), names)

@@ -244,6 +244,24 @@ def test_sac_learns_a_bandit_and_logs(tmp_path, use_value_network):
     assert len(read_csv(tmp_path / "progress.csv")["episode_return"]) == 300
 
 
+class ShiftedBandit(Bandit):
+    """The bandit with its reward moved by -100: tells which environment an evaluation used."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, reward - 100.0, terminated, truncated, info
+
+
+def test_train_sac_evaluates_on_the_given_eval_env(tmp_path):
+    # An environment that cannot be deep-copied (the kit's MuJoCo tasks) is evaluated on a
+    # second instance passed as eval_env; training returns stay the training env's.
+    cfg = SACConfig(hidden_sizes=(16,), batch_size=16, learning_starts=20, seed=0, device="cpu")
+    _, log = train_sac(Bandit(), cfg, 40, eval_every=20, eval_episodes=2, out_dir=tmp_path,
+                       progress=False, eval_env=ShiftedBandit())
+    assert (log.arrays()["episode_return"] >= -9).all()  # the bandit: -4 (a - 0.5)^2 >= -9
+    assert (read_csv(tmp_path / "eval.csv")["eval_return"] < -99).all()
+
+
 def test_train_sac_is_deterministic():
     cfg = SACConfig(hidden_sizes=(16,), batch_size=16, learning_starts=20, seed=3, device="cpu")
     runs = [train_sac(Bandit(), cfg, 60, progress=False)[1].arrays() for _ in range(2)]
