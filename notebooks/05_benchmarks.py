@@ -208,10 +208,14 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 #   none, seeds 1 and 2 about 40–60), as the hopper's do, far less than cheetah-vel's: the
 #   body parameters change less about what to do than a target velocity or direction does.
 # * **humanoid-dir** (150 gradient steps per iteration, half the other MuJoCo presets', since
-#   its iterations are the slowest): it learns to move and stay up, about 2.8 times standing
-#   still, and keeps improving to the end, but **does not adapt**: the posterior trajectory
-#   scores no more than the prior ones, so it has not learnt to read the direction from the
-#   rewards. No reference number to place it against.
+#   its iterations are the slowest): both seeds learn to move and stay up, 2.3 and 2.8 times
+#   standing still, and keep improving to the end, but **do not adapt**: the posterior
+#   trajectory scores no more than the prior ones, so they have not learnt to read the
+#   direction from the rewards. No reference number to place them against.
+# * **point-robot** (the dense 2-D navigation of notebook 4, three seeds): the clearest
+#   adaptation of all: the first trajectory, with z from the prior, is at the random floor
+#   (about −21), and the posterior trajectory is far above standing still (−11.7 to −14.0).
+#   No reference number either.
 #
 # Against minutes, every `lite` run is a few tens of minutes of a shared 2-core CPU; the
 # references took the paper's budget, on the order of a day per seed on a GPU in the official
@@ -228,8 +232,8 @@ print("\nnever trained (no run folder in data/): " + ", ".join(
 # \text{standing still}}$$
 #
 # 0 is standing still, 1 is the reference (cheetah-vel: the middle of its range). Only the
-# families with both a floor and a reference can be normalised: hopper-rand-params and
-# humanoid-dir have no reference number, ant-goal no run; the sparse point
+# families with both a floor and a reference can be normalised: point-robot,
+# hopper-rand-params and humanoid-dir have no reference number, ant-goal no run; the sparse point
 # robot's score is its success rate (floor 0, reference 1: "adapts", read as every goal found).
 # Each family's score is that of its main config (today's `lite` preset).
 #
@@ -267,12 +271,12 @@ else:
 # normalises to the highest score above, because standing still is so far below both.
 #
 # **How little this can say.** The interval above is narrow, and that is *not* confidence: a
-# bootstrap over seeds can only show the spread between the seeds that exist, three to five
+# bootstrap over seeds can only show the spread between the seeds that exist, three to ten
 # per family here, and three numbers resampled give few distinct means. It says "were these
-# runs repeated with other seeds", and nothing about humanoid-dir, hopper-rand-params or
-# ant-goal, which are not in it. Nor does it resample the families: with this few, which
-# families are in the set moves the aggregate more than the seeds do. The next cell drops one
-# family at a time.
+# runs repeated with other seeds", and nothing about point-robot, humanoid-dir,
+# hopper-rand-params or ant-goal, which are not in it. Nor does it resample the families: with
+# this few, which families are in the set moves the aggregate more than the seeds do. The next
+# cell drops one family at a time.
 
 # %%
 means = {f: float(v.mean()) for f, v in scores.items()}
@@ -345,16 +349,15 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 # * **ant-dir does not learn at `lite`** (at or below standing still, also with 1,000 and
 #   2,000 gradient steps per iteration). It is in the aggregate as it is, which pulls the IQM
 #   down; leaving it out (section 4) shows by how much.
-# * **ant-goal and point-robot** have no run in `data/` (point-robot is trained live in
-#   notebook 4, not shipped); ant-goal's two attempts stayed below standing still and were not
-#   shipped (the ant's gait problem above), so its reference cannot be compared with anything.
-#   hopper-rand-params and humanoid-dir have runs but no reference, so only their floors place
-#   them.
+# * **ant-goal** has no run in `data/`: its two attempts stayed below standing still and were
+#   not shipped (the ant's gait problem above), so its reference cannot be compared with
+#   anything. point-robot, hopper-rand-params and humanoid-dir have runs but no reference, so
+#   only their floors place them.
 # * **The direction tasks have train = test tasks**: their scores measure fitting two tasks,
 #   and ought not to be read as generalisation, here or in the paper.
-# * **Seeds**: five for the sparse point robot, three for cheetah-vel, cheetah-dir, ant-dir,
-#   walker-rand-params and hopper-rand-params, one for humanoid-dir. The aggregate's interval
-#   covers seed noise, and not the choice of families (section 4).
+# * **Seeds**: ten for the sparse point robot, three for point-robot, cheetah-vel,
+#   cheetah-dir, ant-dir, walker-rand-params and hopper-rand-params, two for humanoid-dir.
+#   The aggregate's interval covers seed noise, and not the choice of families (section 4).
 # * **The references** are an independent reproduction's logs, the paper's issue tracker, and a
 #   sentence about sparse navigation, not the paper's Fig. 3 values, which are not public in
 #   text; cheetah-vel's is a range (we normalise by its middle), the sparse point robot's is
