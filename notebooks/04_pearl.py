@@ -779,13 +779,13 @@ plt.show()
 # posterior-sampling steps per task and kept the learning rates at 1e-3 throughout:
 
 # %%
-fig, ax = plt.subplots(figsize=(7.4, 3.6))
+fig, ax = plt.subplots(figsize=(9.0, 4.0))
 current = sorted(DATA_DIR.glob("sparse_point_robot_lite_decay_seed*/snapshots.json"))
 former = sorted(DATA_DIR.glob("sparse_point_robot_lite_seed*_fixed/snapshots.json"))
 seed_color = dict(zip(range(len(current)), pv.seed_colors(len(current)), strict=True))
 for name, files, style in (("current preset", current, dict(ls="-", marker="o", ms=3)),
                            ("former preset", former, dict(ls=":", lw=1.2, alpha=0.7))):
-    last = []
+    last, firsts = [], []
     for snap_file in files:
         curve = pv.snapshot_curve(snap_file.parent)  # snapshots.json as arrays
         seed, minutes, success = curve["seed"], curve["minutes"], curve["success"]
@@ -793,35 +793,44 @@ for name, files, style in (("current preset", current, dict(ls="-", marker="o", 
         ax.plot(minutes, success, color=seed_color.get(seed, "k"), **style,
                 label=f"seed {seed}, {name}")
         first = pv.first_reaching(curve, 0.8)
+        firsts.append(first)
         wander = np.abs(np.diff(success[-10:])).mean()
         print(f"{name}, seed {seed}: success at the 20th trajectory, last {success[-1]:.2f} "
               f"(at {minutes[-1]:.1f} min), mean of the last 5 snapshots "
               f"{success[-5:].mean():.2f}, mean change between the last 10 snapshots "
               f"{wander:.2f}, " + (f"first >= 0.8 at {first['minutes']:.1f} min" if first
                                    else "never >= 0.8"))
-    print(f"{name}: mean final success over {len(last)} seeds {np.mean(last):.2f}\n")
+    reached = [f["minutes"] for f in firsts if f is not None]
+    print(f"{name}: mean final success over {len(last)} seeds {np.mean(last):.2f}; "
+          f"{len(reached)} of {len(last)} seeds reach 0.8"
+          + (f" (minutes to the first such snapshot: median {np.median(reached):.1f}, "
+             f"worst {max(reached):.1f})" if reached else "")
+          + f", {sum(f['stays'] for f in firsts if f)} stay at or above it\n")
 ax.axhline(0.8, color="grey", ls="--", lw=1)
 ax.set(xlabel="minutes of training (2-core CPU, 1 thread)", ylabel="success, 20th trajectory",
        title="sparse-point-robot, lite: meta-test of snapshots (5 runs each)", ylim=(0, 1))
-ax.legend(fontsize=7, ncol=2, loc="lower right")
+ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # 13 curves: beside
 plt.show()
 
 # %% [markdown]
 # Read this plot before trusting any single number. With the current preset (900
 # posterior-sampling steps per sampled task, the paper's value, instead of 200; learning rates
-# falling linearly from 1e-3 to 1e-4 over the 500 iterations), five seeds end at 0.87, 0.92,
-# 0.71, 0.77 and 0.90 after 20.9–22.6 minutes: a mean of 0.83, above this course's 0.8 goal,
-# reached by four of the five seeds at some snapshot (between 6.0 and 15.8 minutes). Three
-# end above 0.8; seed 2 learns late and never reaches 0.8. The dotted curves are the former
-# preset (constant learning rates, 200 posterior steps), same seeds 0–2 in the same colours:
-# they ended at 0.70, 0.90 and 0.62. The averaged late snapshots tell the change most
-# plainly: the mean of the last five snapshots of seeds 0, 1 and 2 went from 0.69, 0.69 and
-# 0.59 to 0.79, 0.90 and 0.70. What the decaying learning rate did *not* do is steady the
-# curves: the mean change between successive late snapshots is 0.04–0.10 with the current
-# preset and 0.04–0.09 with the former (printed above), so a single snapshot still moves by
-# about a tenth. The 900 posterior steps let the encoder train on contexts much like those of
-# meta-test (data is cheap here, gradient steps are not). Neither change is a cure: one seed
-# in five is still a slow learner.
+# falling linearly from 1e-3 to 1e-4 over the 500 iterations), ten seeds end at 0.87, 0.92,
+# 0.71, 0.77, 0.90, 0.76, 0.96, 0.89, 0.83 and 0.87 after 20.8–28.5 minutes (seeds 5–9 shared
+# the CPU with heavier trainings than seeds 0–4 did, so their minutes run longer): a mean of
+# 0.85, above this course's 0.8 goal. Seven of the ten end above 0.8; nine pass it at some
+# snapshot, the first after 6.0–17.6 minutes (median 10.0 over those nine); seed 2 learns late
+# and never does. And **no seed stays there**: every one dips below 0.8 at a later snapshot
+# (the lowest later snapshots are 0.51–0.69), so "solved" is a band around 0.8, not a line it
+# crosses once. The dotted curves are the former preset (constant learning rates, 200
+# posterior steps), same seeds 0–2 in the same colours: they ended at 0.70, 0.90 and 0.62. The
+# averaged late snapshots tell the change most plainly: the mean of the last five snapshots of
+# seeds 0, 1 and 2 went from 0.69, 0.69 and 0.59 to 0.79, 0.90 and 0.70. What the decaying
+# learning rate did *not* do is steady the curves: the mean change between successive late
+# snapshots is still about a tenth (printed above). The 900 posterior steps let the encoder
+# train on contexts much like those of meta-test (data is cheap here, gradient steps are not).
+# Neither change is a cure: one seed in ten is still a slow learner, and a few more dip to
+# 0.5–0.6 long after they first found the goals.
 
 # %% [markdown]
 # ### Using the second core: collection in a second process
