@@ -52,10 +52,11 @@ def main() -> None:
         # Two instances of the family (the same seed, so the same tasks) on the one task: training
         # and deterministic evaluation.
         env, eval_env = make_env(args.env, seed=args.seed), make_env(args.env, seed=args.seed)
-        if not 0 <= args.task < env.n_tasks:
-            parser.error(f"--task must be in 0..{env.n_tasks - 1} for {args.env}, got {args.task}")
-        env.reset_task(args.task)
-        eval_env.reset_task(args.task)
+        try:
+            for instance in (env, eval_env):
+                instance.reset_task(args.task)  # checks the index and names the valid ones
+        except ValueError as err:
+            parser.error(f"--task for {args.env}: {err}")
         name = f"sac_{args.env.replace('-', '_')}_task{args.task}_s{args.seed}"
     else:
         if args.task is not None:

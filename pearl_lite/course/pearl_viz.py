@@ -444,7 +444,7 @@ def exploration_legend_handles(n_prior: int = 0, n_posterior: int = 1, all_goals
 
 
 #: Colours for several seeds in one plot: the Okabe-Ito palette without its grey (which the
-#: course uses for the prior and for faded reference curves), then matplotlib's tab10.
+#: course uses for the prior and for faded reference curves), then a brown and a purple.
 SEED_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
                "#000000", "#8C564B", "#7B3294")
 
