@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from pearl_lite.course.pearl_viz import first_reaching, snapshot_curve
+from pearl_lite.course.pearl_viz import first_reaching, reaching_summary, snapshot_curve
 
 
 def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
@@ -59,13 +59,11 @@ def table(rows: list[dict[str, Any]], threshold: float) -> str:
             f"{'yes' if r['stays'] else 'no'} ({r['min_after']:.2f})"
         out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {r['last']:.2f} | "
                    f"{r['last5']:.2f} |")
-    reached = [r["first_min"] for r in rows if r["first_min"] is not None]
-    summary = (f"{len(reached)} of {len(rows)} runs reach {threshold:g}"
-               + (f"; minutes to first reach it: median {np.median(reached):.1f}, worst "
-                  f"{max(reached):.1f}" if reached else "")
-               + f"; {sum(r['stays'] for r in rows)} stay there; "
-               f"{sum(r['last5'] >= threshold for r in rows)} end with a mean of the last five "
-               f"snapshots >= {threshold:g}")
+    firsts = [None if r["first_min"] is None else {"minutes": r["first_min"], "stays": r["stays"]}
+              for r in rows]
+    summary = (reaching_summary(firsts, threshold, noun="runs")
+               + f"; {sum(r['last5'] >= threshold for r in rows)} end with a mean of the last "
+               f"five snapshots >= {threshold:g}")
     return "\n".join(out) + "\n\n" + summary + "\n"
 
 

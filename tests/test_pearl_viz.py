@@ -256,6 +256,12 @@ def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
     assert pv.first_reaching(curve, 0.95) is None
     with pytest.raises(ValueError, match="--snapshots"):
         pv.snapshot_curve(tmp_path / "nowhere")
+    # the one-line summary over seeds (notebook 4, scripts/seed_table.py)
+    line = pv.reaching_summary([first, pv.first_reaching(curve, 0.85), None], 0.8)
+    assert line == ("2 of 3 seeds reach 0.8 (minutes to the first such snapshot: median 3.0, "
+                    "worst 4.0), 1 stay at or above it")
+    assert pv.reaching_summary([None], 0.8, noun="runs") == \
+        "0 of 1 runs reach 0.8, 0 stay at or above it"
     # notebook 5's tolerant reading: a run trained without snapshots gives empty arrays
     empty = read_snapshots(tmp_path / "nowhere", missing_ok=True)
     assert empty["seed"] is None

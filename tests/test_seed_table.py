@@ -35,8 +35,8 @@ def test_rows_and_summary(tmp_path):
     assert c["first_min"] is None and not c["stays"]
     text = seed_table.table(rows, 0.8)
     assert "| c | 2 | never |" in text
-    assert "2 of 3 runs reach 0.8; minutes to first reach it: median 5.0, worst 6.0; " \
-           "1 stay there; 1 end with a mean of the last five snapshots >= 0.8" in text
+    assert "2 of 3 runs reach 0.8 (minutes to the first such snapshot: median 5.0, worst 6.0), " \
+           "1 stay at or above it; 1 end with a mean of the last five snapshots >= 0.8" in text
 
 
 def test_missing_snapshots_and_dense_runs_are_clear_errors(tmp_path, capsys):

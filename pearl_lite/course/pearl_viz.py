@@ -489,6 +489,22 @@ def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str
             "min_after": float(success[i:].min())}
 
 
+def reaching_summary(firsts: Sequence[Mapping[str, Any] | None], threshold: float = 0.8,
+                     noun: str = "seeds") -> str:
+    """One line over several runs' :func:`first_reaching` results (``None`` for never).
+
+    How many reach ``threshold``, the median and worst minutes to the first such snapshot (over
+    those that reach it) and how many stay there. Notebook 4's multi-seed plot and
+    ``scripts/seed_table.py`` print it.
+    """
+    reached = [f["minutes"] for f in firsts if f is not None]
+    line = f"{len(reached)} of {len(firsts)} {noun} reach {threshold:g}"
+    if reached:
+        line += (f" (minutes to the first such snapshot: median {np.median(reached):.1f}, "
+                 f"worst {max(reached):.1f})")
+    return line + f", {sum(bool(f['stays']) for f in firsts if f)} stay at or above it"
+
+
 def load_ablation_results(folder: str | Path) -> dict[str, dict[str, Any]]:
     """Read a folder written by ``scripts/run_ablations.py``.
 
