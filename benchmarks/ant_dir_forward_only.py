@@ -1,0 +1,31 @@
+"""PEARL on ant-dir with both tasks forward: is the opposite second task what keeps the ant still?
+
+    python benchmarks/ant_dir_forward_only.py --preset lite --seed 0 --out runs/ant_fwd \\
+        --set net_size=256 n_layers=2 ...      # any arguments of python -m pearl_lite.train
+
+An experiment of ``data/ant_dir_investigation.md``, not a task of the kit: it runs
+``pearl_lite.train`` unchanged, with ``AntDirEnv``'s two tasks both set to angle 0 (forward), so
+that PEARL meets exactly plain SAC's task (``benchmarks/sac_curves.py --env ant-dir --task 0``)
+with its own machinery (the latent context, the value network, data collected 1,000 steps at a
+time). The run folder's ``config.json`` cannot say so; the folder name should.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pearl_lite.envs.mujoco_tasks import AntDirEnv
+from pearl_lite.runtime.train import main
+
+
+def forward_tasks(self: AntDirEnv, n: int) -> list[dict[str, Any]]:
+    """Replaces ``AntDirEnv._initial_tasks``: ``n`` (= 2) tasks, all forward."""
+    if n != 2:
+        raise ValueError(f"{self.name} has exactly 2 tasks; got {n}")
+    return [{"angle": 0.0}, {"angle": 0.0}]
+
+
+if __name__ == "__main__":
+    AntDirEnv._initial_tasks = forward_tasks  # before train builds any environment
+    raise SystemExit(main(["ant-dir", *sys.argv[1:]]))
