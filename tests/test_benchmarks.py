@@ -79,3 +79,21 @@ def test_sac_curves_trains_on_one_task_of_a_kit_family(tmp_path):
 ])
 def test_sac_curves_rejects_a_bad_task(args, names):
     _fails_with_one_line(_run("sac_curves.py", *args, "--steps", "10"), names)
+
+
+def test_ant_dir_forward_only_sets_both_tasks_forward_and_trains(tmp_path, monkeypatch):
+    import runpy
+
+    from pearl_lite.envs import make_env
+    from pearl_lite.envs.mujoco_tasks import AntDirEnv
+
+    forward_tasks = runpy.run_path(str(BENCH / "ant_dir_forward_only.py"))["forward_tasks"]
+    assert make_env("ant-dir", seed=0).tasks[1]["angle"] == pytest.approx(3.14159, abs=1e-4)
+    monkeypatch.setattr(AntDirEnv, "_initial_tasks", forward_tasks)
+    assert [t["angle"] for t in make_env("ant-dir", seed=0).tasks] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="exactly 2 tasks"):
+        forward_tasks(make_env("ant-dir", seed=0), 3)
+    r = _run("ant_dir_forward_only.py", "--preset", "smoke", "--seed", "0", "--out",
+             str(tmp_path / "run"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run" / "progress.csv").exists()
