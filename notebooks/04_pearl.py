@@ -800,12 +800,8 @@ for name, files, style in (("current preset", current, dict(ls="-", marker="o", 
               f"{success[-5:].mean():.2f}, mean change between the last 10 snapshots "
               f"{wander:.2f}, " + (f"first >= 0.8 at {first['minutes']:.1f} min" if first
                                    else "never >= 0.8"))
-    reached = [f["minutes"] for f in firsts if f is not None]
     print(f"{name}: mean final success over {len(last)} seeds {np.mean(last):.2f}; "
-          f"{len(reached)} of {len(last)} seeds reach 0.8"
-          + (f" (minutes to the first such snapshot: median {np.median(reached):.1f}, "
-             f"worst {max(reached):.1f})" if reached else "")
-          + f", {sum(f['stays'] for f in firsts if f)} stay at or above it\n")
+          + pv.reaching_summary(firsts, 0.8) + "\n")
 ax.axhline(0.8, color="grey", ls="--", lw=1)
 ax.set(xlabel="minutes of training (2-core CPU, 1 thread)", ylabel="success, 20th trajectory",
        title="sparse-point-robot, lite: meta-test of snapshots (5 runs each)", ylim=(0, 1))
