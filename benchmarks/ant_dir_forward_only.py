@@ -23,12 +23,12 @@ from pearl_lite.envs.mujoco_tasks import AntDirEnv
 from pearl_lite.runtime.evaluate import main as evaluate_main
 from pearl_lite.runtime.train import main
 
+_PAPER_TASKS = AntDirEnv._initial_tasks  # forward and backward; checks that n is 2
+
 
 def forward_tasks(self: AntDirEnv, n: int) -> list[dict[str, Any]]:
-    """Replaces ``AntDirEnv._initial_tasks``: ``n`` (= 2) tasks, all forward."""
-    if n != 2:
-        raise ValueError(f"{self.name} has exactly 2 tasks; got {n}")
-    return [{"angle": 0.0}, {"angle": 0.0}]
+    """Replaces ``AntDirEnv._initial_tasks``: its ``n`` (= 2) tasks, all turned forward."""
+    return [dict(task, angle=0.0) for task in _PAPER_TASKS(self, n)]
 
 
 if __name__ == "__main__":

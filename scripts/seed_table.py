@@ -27,7 +27,10 @@ from pearl_lite.course.pearl_viz import first_reaching, reaching_summary, snapsh
 
 
 def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
-    """The table row of one run folder (raises ``ValueError`` without ``snapshots.json``)."""
+    """The table row of one run folder (raises ``ValueError`` without ``snapshots.json``).
+
+    ``first`` keeps :func:`first_reaching`'s result (``None`` for never) for the summary line.
+    """
     curve = snapshot_curve(run_dir)
     success = curve["success"]
     if np.isnan(success[0]):
@@ -37,7 +40,7 @@ def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
     row: dict[str, Any] = {"run": run_dir.name, "seed": curve["seed"], "snapshots": len(success),
                            "last": float(success[-1]), "last5": float(success[-5:].mean()),
                            "first_min": None, "first_steps": None, "first_iteration": None,
-                           "stays": False, "min_after": None}
+                           "stays": False, "min_after": None, "first": first}
     if first is not None:
         row.update(first_min=first["minutes"], first_steps=first["env_steps"],
                    first_iteration=first["iteration"], stays=first["stays"],
@@ -59,9 +62,7 @@ def table(rows: list[dict[str, Any]], threshold: float) -> str:
             f"{'yes' if r['stays'] else 'no'} ({r['min_after']:.2f})"
         out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {r['last']:.2f} | "
                    f"{r['last5']:.2f} |")
-    firsts = [None if r["first_min"] is None else {"minutes": r["first_min"], "stays": r["stays"]}
-              for r in rows]
-    summary = (reaching_summary(firsts, threshold, noun="runs")
+    summary = (reaching_summary([r["first"] for r in rows], threshold, noun="runs")
                + f"; {sum(r['last5'] >= threshold for r in rows)} end with a mean of the last "
                f"five snapshots >= {threshold:g}")
     return "\n".join(out) + "\n\n" + summary + "\n"
