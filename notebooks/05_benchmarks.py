@@ -351,8 +351,8 @@ display(Markdown(bv.table_markdown(rows, intervals)))
 #   paper --device cuda`). No full `paper` run has been made with this kit: `data/gpu_check/`
 #   holds GPU timings only.
 # * **ant-dir does not learn at `lite`** (at or below standing still, also with 1,000 and
-#   2,000 gradient steps per iteration and with plain SAC's network sizes). It is in the aggregate as it is, which pulls the IQM
-#   down; leaving it out (section 4) shows by how much.
+#   2,000 gradient steps per iteration and with plain SAC's network sizes). It is in the
+#   aggregate as it is, which pulls the IQM down; leaving it out (section 4) shows by how much.
 # * **ant-goal** has no run in `data/`: its two attempts stayed below standing still and were
 #   not shipped (the ant's gait problem above), so its reference cannot be compared with
 #   anything. point-robot, hopper-rand-params and humanoid-dir have runs but no reference, so
