@@ -97,3 +97,44 @@ def test_ant_dir_forward_only_sets_both_tasks_forward_and_trains(tmp_path, monke
              str(tmp_path / "run"), "--no-progress")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "progress.csv").exists()
+
+
+def test_ant_dir_beliefs_reads_a_shipped_run_and_rejects_other_families():
+    import runpy
+
+    import numpy as np
+
+    from pearl_lite.envs import make_env
+
+    mod = runpy.run_path(str(BENCH / "ant_dir_beliefs.py"))
+    # The displacement is read from the observation: its index must be the torso's x-velocity.
+    env = make_env("ant-dir", seed=0)
+    env.reset(seed=0)
+    obs, *_ = env.step(env.action_space.sample())
+    assert obs[mod["_X_VELOCITY"]] == pytest.approx(env.unwrapped.data.qvel[0])
+    data = Path(__file__).resolve().parents[1] / "data"
+    out = mod["beliefs"](str(data / "ant_dir_lite"), trajectories=3, num_evals=1)
+    assert out["returns"].shape == out["displacement"].shape == (2, 3)
+    assert out["num_exp_traj_eval"] == 2 and np.all(out["separation"][:2] == 0)
+    assert out["separation"][2] > 0
+    assert "| 3 | posterior |" in mod["table"]("run", out)
+    r = _run("ant_dir_beliefs.py", str(data / "point_robot_lite"), "--trajectories", "1")
+    _fails_with_one_line(r, "point-robot")
+
+
+def test_ant_dir_angles_turns_the_two_tasks_and_trains(tmp_path, monkeypatch):
+    import math
+    import runpy
+
+    from pearl_lite.envs import make_env
+    from pearl_lite.envs.mujoco_tasks import AntDirEnv
+
+    angle_tasks = runpy.run_path(str(BENCH / "ant_dir_angles.py"))["angle_tasks"]
+    monkeypatch.setattr(AntDirEnv, "_initial_tasks", angle_tasks((229.3, 97.1)))
+    angles = [t["angle"] for t in make_env("ant-dir", seed=0).tasks]
+    assert angles == pytest.approx([math.radians(229.3), math.radians(97.1)])
+    r = _run("ant_dir_angles.py", "--angles", "90", "45", "--preset", "smoke", "--seed", "0",
+             "--out", str(tmp_path / "run"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run" / "progress.csv").exists()
+    _fails_with_one_line(_run("ant_dir_angles.py", "--preset", "smoke"), "--angles")
