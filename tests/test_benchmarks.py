@@ -138,3 +138,27 @@ def test_ant_dir_angles_turns_the_two_tasks_and_trains(tmp_path, monkeypatch):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "progress.csv").exists()
     _fails_with_one_line(_run("ant_dir_angles.py", "--preset", "smoke"), "--angles")
+
+
+def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, monkeypatch):
+    import runpy
+
+    import numpy as np
+
+    from pearl_lite.envs import make_env
+    from pearl_lite.envs.mujoco_tasks import AntDirEnv
+
+    obs_with_direction = runpy.run_path(str(BENCH / "ant_dir_oracle.py"))["obs_with_direction"]
+    monkeypatch.setattr(AntDirEnv, "_get_obs", obs_with_direction)
+    env = make_env("ant-dir", seed=0)
+    assert env.observation_space.shape == (29,)
+    for task, direction in ((0, (1.0, 0.0)), (1, (-1.0, 0.0))):
+        env.reset_task(task)
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == (29,) and np.allclose(obs[-2:], direction, atol=1e-6)
+        obs, *_ = env.step(np.zeros(8))
+        assert np.allclose(obs[-2:], direction, atol=1e-6)
+    r = _run("ant_dir_oracle.py", "--preset", "smoke", "--seed", "0", "--out",
+             str(tmp_path / "run"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run" / "progress.csv").exists()
