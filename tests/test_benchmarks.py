@@ -122,6 +122,32 @@ def test_ant_dir_beliefs_reads_a_shipped_run_and_rejects_other_families():
     _fails_with_one_line(r, "point-robot")
 
 
+def test_ant_goal_costs_splits_a_shipped_run_and_rejects_other_families():
+    import runpy
+
+    import numpy as np
+
+    from pearl_lite.envs import make_env
+
+    mod = runpy.run_path(str(BENCH / "ant_goal_costs.py"))
+    # The goal term is read from the observation's first two entries: they must be the torso's
+    # x, y, so that it equals the environment's own reward_goal.
+    env = make_env("ant-goal", seed=0)
+    env.reset_task(env.test_task_idx[0])
+    env.reset(seed=0)
+    for _ in range(20):
+        obs, _, _, _, info = env.step(env.action_space.sample())
+    assert -np.abs(obs[:2] - env.goal).sum() == pytest.approx(info["reward_goal"], abs=1e-3)
+    data = Path(__file__).resolve().parents[1] / "data"
+    out = mod["split_returns"](str(data / "ant_goal_lite_seed0"), num_evals=1)
+    assert out["returns"].shape == out["goal_term"].shape == out["dist_end"].shape == (3,)
+    # Control and contact costs are never positive: a wrong goal term would show here.
+    assert np.all(out["costs"] <= 0) and np.all(out["goal_term"] < 0)
+    assert "| 3 | posterior |" in mod["table"]("run", out)
+    r = _run("ant_goal_costs.py", str(data / "point_robot_lite"))
+    _fails_with_one_line(r, "point-robot")
+
+
 def test_ant_dir_angles_turns_the_two_tasks_and_trains(tmp_path, monkeypatch):
     import math
     import runpy
