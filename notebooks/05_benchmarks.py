@@ -214,7 +214,10 @@ else:
 #   and standing, which earns the survive bonus in both, stays the best it finds
 #   (`data/ant_dir_investigation.md`). Neither twice the budget (300k gradient steps: 182,
 #   its snapshots level from the third on) nor the official config's two random directions
-#   instead of forward and backward (122) changes that.
+#   instead of forward and backward (122) changes that, nor does telling the policy which
+#   task it is in (the direction appended to the observation: 181 after 120k gradient steps,
+#   where the plain run was at equal steps): it is learning two opposite gaits that fails,
+#   not inferring which one to use.
 # * **ant-goal** (the preset unchanged, three seeds): **below standing still**, above random.
 #   The posterior trajectory scores better than the prior ones, yet the ant ends as far from
 #   the goal as it starts (L1 2.5 of 2.6 left, `data/ant_goal_costs.md`): its distance term
