@@ -188,3 +188,34 @@ def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, m
              str(tmp_path / "run"), "--no-progress")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "progress.csv").exists()
+
+
+def test_ant_dir_multitask_sac_takes_turns_shows_the_task_and_trains(tmp_path):
+    import csv
+    import runpy
+
+    import numpy as np
+
+    from pearl_lite.envs import make_env
+
+    wrapper = runpy.run_path(str(BENCH / "ant_dir_multitask_sac.py"))["TaskTakingTurns"]
+    env = wrapper(make_env("ant-dir", seed=0), tmp_path / "episodes.csv")
+    assert env.observation_space.shape == (29,)
+    for episode, direction in enumerate([(1.0, 0.0), (-1.0, 0.0), (1.0, 0.0)]):
+        obs, _ = env.reset(seed=episode)
+        assert obs.shape == (29,) and np.allclose(obs[-2:], direction, atol=1e-6)
+        for _ in range(3):
+            obs, *_ = env.step(np.full(8, 0.3))
+            assert np.allclose(obs[-2:], direction, atol=1e-6)
+    env.unwrapped.reset_task(0)  # a plain task switch outside the wrapper does not stick
+    assert np.allclose(env.reset(seed=0)[0][-2:], (-1.0, 0.0), atol=1e-6)  # episode 3: task 1
+    assert (tmp_path / "episodes.csv").read_text().splitlines() == ["episode,task,return,metres"]
+
+    r = _run("ant_dir_multitask_sac.py", "--steps", "300", "--eval-every", "150",
+             "--out-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(tmp_path / "mtsac_ant_dir_s0" / "eval_tasks.csv")))
+    assert [row["task"] for row in rows] == ["0", "1", "0", "1"] * 2  # 2 evaluations x 4
+    assert all(abs(float(row["metres"])) < 20 for row in rows)
+    _fails_with_one_line(_run("ant_dir_multitask_sac.py", "--eval-episodes", "3"),
+                         "--eval-episodes")
