@@ -87,7 +87,7 @@ class PEARLConfig:
     gamma: float = 0.99
     """Discount factor (default.py ``discount``)."""
     tau: float = 0.005
-    """Polyak rate of the target value network (default.py ``soft_target_tau``)."""
+    """Polyak rate of the target network(s) (default.py ``soft_target_tau``)."""
     policy_lr: float = 3e-4
     """Adam learning rate of the policy."""
     qf_lr: float = 3e-4
@@ -112,6 +112,9 @@ class PEARLConfig:
     """Learn the temperature alpha (SAC v2) instead of the official fixed alpha = 1."""
     target_entropy: float | None = None
     """Target entropy for ``auto_entropy``; ``None`` means -act_dim."""
+    use_value_network: bool = True
+    """SAC v1's critic, as the paper: V(s, z) and its Polyak copy V-bar give the Q target.
+    ``False``: SAC v2's, Polyak copies of the twin Q networks at a' ~ pi(s', z), no V."""
     sparse_rewards_for_critic: bool = False
     """Sparse tasks: train the critic on the sparse reward too (harder than the paper)."""
 

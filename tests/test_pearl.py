@@ -101,6 +101,44 @@ def test_q_target_bootstraps_through_truncation_only():
     assert not torch.isclose(q_alive, q_dead)
 
 
+def test_without_a_value_network_the_q_target_comes_from_target_q_networks():
+    """``use_value_network=False`` (SAC v2's critic): no V, the bootstrap is min Q-bar - alpha
+    log pi at a fresh a' ~ pi(s', z), and Q-bar trails Q by tau."""
+    agent, learner, cfg = _learner(use_value_network=False, auto_entropy=True)
+    assert agent.vf is None and agent.target_vf is None and agent.target_qf is not None
+    assert _learner()[0].target_qf is None  # the paper's default keeps V and V-bar
+    assert len(learner.actor_opt.param_groups) == 1  # the policy alone
+    obs_z = torch.randn(B, OBS + LATENT)
+    with torch.no_grad():
+        agent.log_alpha.fill_(np.log(0.3))
+        torch.manual_seed(5)
+        got = agent.v(obs_z, target=True)
+        torch.manual_seed(5)
+        act, log_pi = agent.policy(obs_z).rsample()
+        want = agent.target_qf(obs_z, act).min(dim=0).values - 0.3 * log_pi
+    torch.testing.assert_close(got, want)
+    with pytest.raises(ValueError, match="no value network"):
+        agent.v(obs_z)
+
+    gen = torch.Generator().manual_seed(3)
+    batch, context = _batch(gen), torch.randn(T, N, OBS + ACT + 1, generator=gen)
+    with torch.no_grad():  # a large Q-bar makes the bootstrap visible, as V-bar above
+        list(agent.target_qf.parameters())[-1].fill_(10.0)  # the output layer's bias
+    torch.manual_seed(0)
+    q_alive = learner.critic_loss(batch, context)["qf_loss"]
+    batch["terminated"] = torch.ones(T, B)
+    torch.manual_seed(0)
+    q_dead = learner.critic_loss(batch, context)["qf_loss"]
+    assert not torch.isclose(q_alive, q_dead)
+
+    before = [p.clone() for p in agent.target_qf.parameters()]
+    stats = learner.update(batch, context)
+    assert stats["vf_loss"] == 0 and torch.isfinite(stats["policy_loss"])
+    for old, q, new in zip(before, agent.qf.parameters(), agent.target_qf.parameters(),
+                           strict=True):
+        torch.testing.assert_close(new, (1 - cfg.tau) * old + cfg.tau * q.detach())
+
+
 @pytest.fixture(scope="module")
 def sparse_trainer():
     torch.manual_seed(0)

@@ -7,7 +7,8 @@ pi(a | s, z), the critics Q(s, a, z) and the value V(s, z) all see ``cat([obs, z
 
 The official code's variant is used: twin Q, a state-value network V and its slowly moving
 copy V-bar (tau = 0.005), and a fixed temperature alpha = 1 whose role is played by
-``reward_scale`` (``auto_entropy=True`` learns alpha instead).
+``reward_scale`` (``auto_entropy=True`` learns alpha instead). ``use_value_network=False``
+swaps V and V-bar for SAC v2's slowly moving copies of the twin Q networks (notebook 3's SAC).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ Tensor = torch.Tensor
 class PEARLAgent(nn.Module):
     """PEARL's networks: q(z | c), pi(a | s, z), Q_1,2(s, a, z), V(s, z) and V-bar(s, z).
 
+    (With ``use_value_network=False``: target copies Q-bar_1,2(s, a, z) instead of V and V-bar.)
+
     Args:
         obs_dim: observation size.
         act_dim: action size (the agent acts in [-1, 1]; the sampler rescales).
@@ -47,8 +50,13 @@ class PEARLAgent(nn.Module):
         in_dim = obs_dim + cfg.latent_dim
         self.policy = TanhGaussianPolicy(in_dim, act_dim, hidden)
         self.qf = TwinQ(in_dim, act_dim, hidden)  # both Q networks in one batched matmul
-        self.vf = MLP(in_dim, 1, hidden)
-        self.target_vf = copy.deepcopy(self.vf).requires_grad_(False)
+        if cfg.use_value_network:  # SAC v1 (the paper): V and its target V-bar
+            self.vf: MLP | None = MLP(in_dim, 1, hidden)
+            self.target_vf: MLP | None = copy.deepcopy(self.vf).requires_grad_(False)
+            self.target_qf: TwinQ | None = None
+        else:  # SAC v2: target copies of the twin Qs stand in for V-bar; there is no V
+            self.vf = self.target_vf = None
+            self.target_qf = copy.deepcopy(self.qf).requires_grad_(False)
         # With reward_scale 100 the values are in the hundreds; an output scale lets small
         # networks reach them without first growing their last layer (same function class).
         self.value_scale = float(cfg.value_scale)
@@ -60,9 +68,21 @@ class PEARLAgent(nn.Module):
         return self.value_scale * self.qf(obs_z, act)
 
     def v(self, obs_z: Tensor, target: bool = False) -> Tensor:
-        """V(s, z) (or the target V-bar), shape ``(B,)``."""
-        net = self.target_vf if target else self.vf
-        return self.value_scale * net(obs_z).squeeze(-1)
+        """V(s, z) (or the target V-bar), shape ``(B,)``.
+
+        Without a value network (``use_value_network=False``) only the target exists, as SAC
+        v2's one-sample estimate of the soft value: ``min_k Q-bar_k(s, a) - alpha * log pi(a |
+        s, z)`` at a fresh ``a ~ pi(. | s, z)`` (call it under ``torch.no_grad()``).
+        """
+        if self.target_qf is None:
+            net = self.target_vf if target else self.vf
+            return self.value_scale * net(obs_z).squeeze(-1)
+        if not target:
+            raise ValueError("this agent has no value network V (use_value_network=False): "
+                             "only v(obs_z, target=True), the target soft value, exists")
+        act, log_pi = self.policy(obs_z).rsample()
+        next_q = self.value_scale * self.target_qf(obs_z, act)  # (2, B)
+        return next_q.min(dim=0).values - self.log_alpha.exp() * log_pi
 
     def context(self, obs: Tensor, act: Tensor, rew: Tensor, next_obs: Tensor) -> Tensor:
         """Context vectors ``(..., context_dim)`` from transitions, as the encoder expects."""

@@ -34,8 +34,9 @@ Tensor = torch.Tensor
 class PEARLLearner:
     """The optimisers of a :class:`~pearl_lite.pearl.agent.PEARLAgent` and PEARL's gradient step.
 
-    Two Adam optimisers, one per backward pass: (Q networks + encoder) and (policy + V); a
-    third for log alpha with ``auto_entropy``.
+    Two Adam optimisers, one per backward pass: (Q networks + encoder) and (policy + V; the
+    policy alone with ``use_value_network=False``); a third for log alpha with
+    ``auto_entropy``.
     """
 
     def __init__(self, agent: PEARLAgent, cfg: PEARLConfig) -> None:
@@ -44,10 +45,10 @@ class PEARLLearner:
             {"params": agent.qf.parameters(), "lr": cfg.qf_lr},
             {"params": agent.encoder.parameters(), "lr": cfg.context_lr},
         ])
-        self.actor_opt = adam([
-            {"params": agent.policy.parameters(), "lr": cfg.policy_lr},
-            {"params": agent.vf.parameters(), "lr": cfg.vf_lr},
-        ])
+        actor_groups = [{"params": agent.policy.parameters(), "lr": cfg.policy_lr}]
+        if agent.vf is not None:  # SAC v1 (the paper); SAC v2 has no V to train
+            actor_groups.append({"params": agent.vf.parameters(), "lr": cfg.vf_lr})
+        self.actor_opt = adam(actor_groups)
         self.alpha_opt = adam([agent.log_alpha], cfg.policy_lr) if cfg.auto_entropy else None
         self.target_entropy = float(-agent.act_dim if cfg.target_entropy is None
                                     else cfg.target_entropy)
@@ -71,8 +72,8 @@ class PEARLLearner:
     def set_lr_scale(self, scale: float) -> None:
         """Set every optimiser's learning rate to ``scale`` times its configured value."""
         cfg = self.cfg
-        base = [(self.critic_opt, (cfg.qf_lr, cfg.context_lr)),
-                (self.actor_opt, (cfg.policy_lr, cfg.vf_lr))]
+        actor_lrs = (cfg.policy_lr, cfg.vf_lr) if self.agent.vf is not None else (cfg.policy_lr,)
+        base = [(self.critic_opt, (cfg.qf_lr, cfg.context_lr)), (self.actor_opt, actor_lrs)]
         if self.alpha_opt is not None:
             base.append((self.alpha_opt, (cfg.policy_lr,)))
         for opt, lrs in base:
@@ -90,6 +91,8 @@ class PEARLLearner:
         """:func:`actor_value_loss` with this learner's agent and config (the learner's Ex 4.3
         after ``exercises.use("mine")``)."""
         cfg = self.cfg
+        if self.agent.vf is None:  # SAC v2 (use_value_network=False): no V to regress
+            return actor_loss(self.agent, obs, z, alpha, cfg.policy_mean_reg, cfg.policy_std_reg)
         loss = implementation("ex4_pearl.actor_value_loss", actor_value_loss)
         return loss(self.agent, obs, z, alpha, cfg.policy_mean_reg, cfg.policy_std_reg)
 
@@ -130,8 +133,11 @@ class PEARLLearner:
             alpha_loss.backward()
             self.alpha_opt.step()
 
-        # ---- 3. the target value network trails V
-        polyak_update(agent.vf.parameters(), agent.target_vf.parameters(), cfg.tau)
+        # ---- 3. the target network trails its online network: V-bar (SAC v1) or Q-bar (v2)
+        if agent.target_qf is None:
+            polyak_update(agent.vf.parameters(), agent.target_vf.parameters(), cfg.tau)
+        else:
+            polyak_update(agent.qf.parameters(), agent.target_qf.parameters(), cfg.tau)
         return {"qf_loss": critic["qf_loss"].detach(), "vf_loss": actor["vf_loss"].detach(),
                 "policy_loss": actor["policy_loss"].detach(), "kl": critic["kl"].detach() / T,
                 "alpha": alpha, "z_var": critic["var"].detach().mean(),
@@ -233,4 +239,30 @@ def actor_value_loss(
             "log_pi": log_pi}
 
 
-__all__ = ["PEARLLearner", "actor_value_loss", "critic_loss"]
+def actor_loss(
+    agent: PEARLAgent,
+    obs: Tensor,
+    z: Tensor,
+    alpha: Tensor,
+    mean_reg: float,
+    std_reg: float,
+) -> dict[str, Tensor]:
+    """:func:`actor_value_loss` without V, for ``use_value_network=False`` (SAC v2's critic).
+
+    The same policy loss and regularisers on the detached ``z``; ``vf_loss`` is a zero, kept so
+    that both variants log the same keys. The critics' targets come from Q-bar instead
+    (``PEARLAgent.v(.., target=True)``), so there is nothing else to train here.
+    """
+    obs_z = torch.cat([obs, z.detach()], -1)
+    dist = agent.policy(obs_z)
+    new_act, log_pi = dist.rsample()
+    agent.qf.requires_grad_(False)  # dQ/da for the policy, but no Q weight gradients
+    q_new = agent.q(obs_z, new_act)  # (2, T*B)
+    agent.qf.requires_grad_(True)
+    pi_loss = policy_loss(log_pi, q_new, alpha)
+    reg = mean_reg * (dist.mean ** 2).mean() + std_reg * (dist.log_std ** 2).mean()
+    return {"loss": pi_loss + reg, "vf_loss": torch.zeros((), device=obs.device),
+            "policy_loss": pi_loss, "log_pi": log_pi}
+
+
+__all__ = ["PEARLLearner", "actor_loss", "actor_value_loss", "critic_loss"]
