@@ -87,18 +87,23 @@ def test_kl_term_is_weighted_by_kl_lambda():
     torch.testing.assert_close(kl, expected)
 
 
+def _terminated_stops_the_bootstrap(learner, batch, context):
+    """The same critic loss (same z sample) with every transition alive and then terminated."""
+    torch.manual_seed(0)
+    q_alive = learner.critic_loss(batch, context)["qf_loss"]
+    batch["terminated"] = torch.ones(T, B)
+    torch.manual_seed(0)
+    q_dead = learner.critic_loss(batch, context)["qf_loss"]
+    return not torch.isclose(q_alive, q_dead)
+
+
 def test_q_target_bootstraps_through_truncation_only():
     agent, learner, cfg = _learner()
     gen = torch.Generator().manual_seed(3)
     batch, context = _batch(gen), torch.randn(T, N, OBS + ACT + 1, generator=gen)
     with torch.no_grad():
         agent.target_vf.net[-1].bias.fill_(10.0)  # a large V-bar makes the bootstrap visible
-    torch.manual_seed(0)
-    q_alive = learner.critic_loss(batch, context)["qf_loss"]
-    batch["terminated"] = torch.ones(T, B)
-    torch.manual_seed(0)
-    q_dead = learner.critic_loss(batch, context)["qf_loss"]
-    assert not torch.isclose(q_alive, q_dead)
+    assert _terminated_stops_the_bootstrap(learner, batch, context)
 
 
 def test_without_a_value_network_the_q_target_comes_from_target_q_networks():
@@ -124,12 +129,7 @@ def test_without_a_value_network_the_q_target_comes_from_target_q_networks():
     batch, context = _batch(gen), torch.randn(T, N, OBS + ACT + 1, generator=gen)
     with torch.no_grad():  # a large Q-bar makes the bootstrap visible, as V-bar above
         list(agent.target_qf.parameters())[-1].fill_(10.0)  # the output layer's bias
-    torch.manual_seed(0)
-    q_alive = learner.critic_loss(batch, context)["qf_loss"]
-    batch["terminated"] = torch.ones(T, B)
-    torch.manual_seed(0)
-    q_dead = learner.critic_loss(batch, context)["qf_loss"]
-    assert not torch.isclose(q_alive, q_dead)
+    assert _terminated_stops_the_bootstrap(learner, batch, context)
 
     before = [p.clone() for p in agent.target_qf.parameters()]
     stats = learner.update(batch, context)
