@@ -2,6 +2,7 @@
 
     python benchmarks/ant_dir_multitask_sac.py --steps 150000 --out-dir runs/mtsac
     python benchmarks/ant_dir_multitask_sac.py --steps 150000 --value-network   # SAC v1's critic
+    python benchmarks/ant_dir_multitask_sac.py --steps 150000 --block 2000       # PEARL's blocks
 
 An experiment of ``data/ant_dir_investigation.md``, not a task of the kit. The kit's own plain
 SAC (``pearl_lite.sac.train_sac``, ``SACConfig()``: 2 x 256 networks, twin Q with target
@@ -15,9 +16,12 @@ If this walks in both directions where PEARL told the same thing (``ant_dir_orac
 stands, the trap is in PEARL's own machinery (its SAC v1 critic, its data collected in blocks
 with a fixed policy, the latent z); if it stands too, it is learning two opposite gaits in one
 network. ``--value-network`` swaps the twin target Q networks for SAC v1's state-value network
-V and its Polyak target, the critic PEARL uses, to separate that one difference.
+V and its Polyak target, the critic PEARL uses, to separate that one difference. ``--block N``
+collects the data as PEARL does: ``N`` environment steps with the policy held fixed, then ``N``
+gradient steps (``train_freq = gradient_steps = N``, the same one update per datum), after
+``N`` steps of random actions first (PEARL's ``num_initial_steps`` for both tasks).
 
-Writes ``<out-dir>/mtsac_ant_dir_s<seed>[_v]/``: ``progress.csv`` and ``eval.csv`` as
+Writes ``<out-dir>/mtsac_ant_dir_s<seed>[_v][_b<N>]/``: ``progress.csv`` and ``eval.csv`` as
 ``benchmarks/sac_curves.py`` (the evaluation return is the mean over both tasks), plus
 ``eval_tasks.csv``, one row per evaluation episode with its task, return and the metres the
 torso moved along the task's direction; ``summary.json`` at the end.
@@ -90,6 +94,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--value-network", action="store_true",
                         help="SAC v1's critic (V and its target), as PEARL, instead of target Qs")
+    parser.add_argument("--block", type=int, default=1,
+                        help="environment steps with a fixed policy between training phases, "
+                             "each of as many gradient steps (1: plain SAC; PEARL's ant-dir: 2000)")
     parser.add_argument("--eval-every", type=int, default=10_000)
     parser.add_argument("--eval-episodes", type=int, default=4,
                         help="per evaluation; even, so that both tasks get the same number")
@@ -98,9 +105,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.eval_episodes <= 0 or args.eval_episodes % 2:
         parser.error(f"--eval-episodes must be a positive even number, got {args.eval_episodes}")
+    if args.block <= 0:
+        parser.error(f"--block must be a positive number of steps, got {args.block}")
     torch.set_num_threads(args.threads)
-    cfg = SACConfig(seed=args.seed, device="cpu", use_value_network=args.value_network)
-    out = Path(args.out_dir) / f"mtsac_ant_dir_s{args.seed}{'_v' if args.value_network else ''}"
+    blocks = {} if args.block == 1 else dict(train_freq=args.block, gradient_steps=args.block,
+                                              learning_starts=args.block)
+    cfg = SACConfig(seed=args.seed, device="cpu", use_value_network=args.value_network, **blocks)
+    name = f"mtsac_ant_dir_s{args.seed}{'_v' if args.value_network else ''}"
+    out = Path(args.out_dir) / (name + (f"_b{args.block}" if args.block > 1 else ""))
     env = TaskTakingTurns(make_env("ant-dir", seed=args.seed))
     eval_env = TaskTakingTurns(make_env("ant-dir", seed=args.seed), out / "eval_tasks.csv")
     load_before = os.getloadavg()

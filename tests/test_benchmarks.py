@@ -192,6 +192,7 @@ def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, m
 
 def test_ant_dir_multitask_sac_takes_turns_shows_the_task_and_trains(tmp_path):
     import csv
+    import json
     import runpy
 
     import numpy as np
@@ -219,3 +220,14 @@ def test_ant_dir_multitask_sac_takes_turns_shows_the_task_and_trains(tmp_path):
     assert all(abs(float(row["metres"])) < 20 for row in rows)
     _fails_with_one_line(_run("ant_dir_multitask_sac.py", "--eval-episodes", "3"),
                          "--eval-episodes")
+
+    # --block: PEARL's collection, a fixed policy for N steps and then N gradient steps
+    r = _run("ant_dir_multitask_sac.py", "--steps", "300", "--eval-every", "300", "--block", "100",
+             "--out-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((tmp_path / "mtsac_ant_dir_s0_b100" / "summary.json").read_text())
+    blocks = {k: summary["config"][k] for k in ("train_freq", "gradient_steps", "learning_starts")}
+    assert blocks == {"train_freq": 100, "gradient_steps": 100, "learning_starts": 100}
+    evals = list(csv.DictReader(open(tmp_path / "mtsac_ant_dir_s0_b100" / "eval.csv")))
+    assert float(evals[-1]["n_updates"]) == 200  # training phases after steps 200 and 300
+    _fails_with_one_line(_run("ant_dir_multitask_sac.py", "--block", "0"), "--block")
