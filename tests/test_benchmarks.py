@@ -189,6 +189,19 @@ def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, m
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "progress.csv").exists()
 
+    # --zero-z: every z PEARL samples is zero, so the networks see only obs + direction
+    import torch
+
+    zero_z = runpy.run_path(str(BENCH / "ant_dir_oracle.py"))["zero_z"]
+    z = zero_z(None, torch.ones(3, 5), torch.ones(3, 5))
+    assert z.shape == (3, 5) and not z.any()
+    r = _run("ant_dir_oracle.py", "--zero-z", "--preset", "smoke", "--seed", "0", "--out",
+             str(tmp_path / "run_z0"), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    r = _run("ant_dir_oracle.py", "--zero-z", "evaluate", str(tmp_path / "run_z0"),
+             "--num-evals", "1")
+    assert r.returncode == 0, r.stderr
+
 
 def test_ant_dir_multitask_sac_takes_turns_shows_the_task_and_trains(tmp_path):
     import csv
