@@ -216,8 +216,16 @@ else:
 #   its snapshots level from the third on) nor the official config's two random directions
 #   instead of forward and backward (122) changes that, nor does telling the policy which
 #   task it is in (the direction appended to the observation: 181 after 120k gradient steps,
-#   where the plain run was at equal steps): it is learning two opposite gaits that fails,
-#   not inferring which one to use.
+#   where the plain run was at equal steps): inferring which gait to use is not what fails.
+#   Learning two opposite gaits in one network is possible, though: the kit's plain SAC on
+#   both tasks taking turns, told the task, runs both ways after 150k steps (300: 7 and 14 m)
+#   with SAC v2's twin target critics, stands with SAC v1's value network (181), and, given
+#   its data in PEARL's blocks (2,000 steps with a fixed policy), learns one of the two gaits
+#   (248). PEARL with SAC v2's critic (`use_value_network=False`) still stands: 172 and 174
+#   on two seeds, 177 told the task, 134 told the task with z set to zero (which leaves a
+#   multi-task SAC inside PEARL's protocol), and 146 told the task with plain SAC's reward
+#   and value scales (one seed each). What keeps PEARL's agent standing where that SAC walks
+#   is still open (`data/ant_dir_investigation.md` lists what is left to try).
 # * **ant-goal** (the preset unchanged, three seeds): **below standing still**, above random.
 #   The posterior trajectory scores better than the prior ones, yet the ant ends as far from
 #   the goal as it starts (L1 2.5 of 2.6 left, `data/ant_goal_costs.md`): its distance term
