@@ -174,8 +174,8 @@ def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, m
     from pearl_lite.envs import make_env
     from pearl_lite.envs.mujoco_tasks import AntDirEnv
 
-    obs_with_direction = runpy.run_path(str(BENCH / "ant_dir_oracle.py"))["obs_with_direction"]
-    monkeypatch.setattr(AntDirEnv, "_get_obs", obs_with_direction)
+    oracle = runpy.run_path(str(BENCH / "ant_dir_oracle.py"))
+    monkeypatch.setattr(AntDirEnv, "_get_obs", oracle["obs_with_direction"])
     env = make_env("ant-dir", seed=0)
     assert env.observation_space.shape == (29,)
     for task, direction in ((0, (1.0, 0.0)), (1, (-1.0, 0.0))):
@@ -190,10 +190,7 @@ def test_ant_dir_oracle_shows_the_task_in_the_observation_and_trains(tmp_path, m
     assert (tmp_path / "run" / "progress.csv").exists()
 
     # --zero-z: every z PEARL samples is zero, so the networks see only obs + direction
-    import torch
-
-    zero_z = runpy.run_path(str(BENCH / "ant_dir_oracle.py"))["zero_z"]
-    z = zero_z(None, torch.ones(3, 5), torch.ones(3, 5))
+    z = oracle["zero_z"](None, torch.ones(3, 5), torch.ones(3, 5))
     assert z.shape == (3, 5) and not z.any()
     r = _run("ant_dir_oracle.py", "--zero-z", "--preset", "smoke", "--seed", "0", "--out",
              str(tmp_path / "run_z0"), "--no-progress")
