@@ -224,8 +224,12 @@ else:
 #   (248). PEARL with SAC v2's critic (`use_value_network=False`) still stands: 172 and 174
 #   on two seeds, 177 told the task, 134 told the task with z set to zero (which leaves a
 #   multi-task SAC inside PEARL's protocol), and 146 told the task with plain SAC's reward
-#   and value scales (one seed each). What keeps PEARL's agent standing where that SAC walks
-#   is still open (`data/ant_dir_investigation.md` lists what is left to try).
+#   and value scales (one seed each). Told the task with z = 0 and plain SAC's scales, no
+#   policy regularisers and a 16 x 16 meta-batch all at once, PEARL walks (312, backward
+#   434), as the multi-task SAC does (300 and 196 on two seeds); PEARL itself with those
+#   settings stands (188), having settled on standing within 20k steps. Which of the three
+#   settings matters, and how to keep the real PEARL from settling, is still open
+#   (`data/ant_dir_investigation.md`).
 # * **ant-goal** (the preset unchanged, three seeds): **below standing still**, above random.
 #   The posterior trajectory scores better than the prior ones, yet the ant ends as far from
 #   the goal as it starts (L1 2.5 of 2.6 left, `data/ant_goal_costs.md`): its distance term
