@@ -74,6 +74,10 @@ class PEARLConfig:
     """While collecting with the posterior, re-infer it every this many trajectories."""
     replay_buffer_size: int = 1_000_000
     """Capacity of each task's RL replay buffer (transitions; oyster: 1e6)."""
+    enc_buffer_size: int | None = None
+    """``None``: a sampled task's encoder buffer is emptied before its new data (oyster); a
+    number keeps up to that many of the task's latest encoder transitions instead, older
+    iterations' included (data/ant_dir_investigation.md)."""
 
     # ---- optimisation
     num_train_steps_per_itr: int = 2000
@@ -179,7 +183,7 @@ class PEARLConfig:
         if self.num_initial_steps + self.num_steps_prior + self.num_steps_posterior == 0:
             raise ValueError("no data would reach the encoder buffer: one of num_initial_steps, "
                              "num_steps_prior, num_steps_posterior must be positive")
-        for name in ("n_tasks", "n_eval_tasks"):
+        for name in ("n_tasks", "n_eval_tasks", "enc_buffer_size"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value <= 0):

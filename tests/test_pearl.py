@@ -196,6 +196,35 @@ def test_encoder_buffer_holds_only_recent_data(sparse_trainer):
     assert all(tr.enc_buffer.size(s) > 0 for s in untouched)
 
 
+@pytest.mark.parametrize("keep", [50, 10_000])
+def test_kept_encoder_buffer_holds_older_iterations_too(keep):
+    """``enc_buffer_size``: nothing is cleared; the buffer grows up to that size, then keeps
+    the latest transitions (a ring)."""
+    cfg = get_config("point-robot", "smoke", enc_buffer_size=keep)
+    tr = MetaTrainer(cfg, seed=0)
+    tr.train_iteration()  # the initial data and one round
+    enc_before, rl_before = tr.enc_buffer.sizes.copy(), tr.rl_buffer.sizes.copy()
+    tr.train_iteration()
+    grown = np.flatnonzero(tr.rl_buffer.sizes > rl_before)
+    assert len(grown) == cfg.num_tasks_sample
+    new = cfg.num_steps_prior + cfg.num_steps_posterior
+    for slot in grown:
+        size = tr.enc_buffer.size(slot)
+        assert size == min(enc_before[slot] + new, keep)  # not emptied first
+        # oldest first, then the newest `new` are the round's prior + posterior transitions
+        stored = np.roll(tr.enc_buffer.data["obs"][slot, :size], -tr.enc_buffer.pos[slot], 0) \
+            if size == tr.enc_buffer.capacity else tr.enc_buffer.data["obs"][slot, :size]
+        n_rl = tr.rl_buffer.size(slot) - cfg.num_extra_rl_steps_posterior
+        np.testing.assert_array_equal(stored[-new:],
+                                      tr.rl_buffer.data["obs"][slot, n_rl - new:n_rl])
+    assert tr.enc_buffer.capacity <= keep
+
+
+def test_enc_buffer_size_must_be_positive():
+    with pytest.raises(ValueError, match="enc_buffer_size must be a positive integer or None"):
+        get_config("point-robot", "smoke", enc_buffer_size=0)
+
+
 def test_meta_test_adaptation_curve(sparse_trainer):
     tr = sparse_trainer
     cfg = tr.cfg

@@ -108,9 +108,11 @@ class MetaTrainer:
         self.rl_buffer = MultiTaskReplayBuffer(n_train, obs_dim, act_dim,
                                                min(first, cfg.replay_buffer_size),
                                                seed=self.seed, device=self.device)
-        enc_cap = max(cfg.num_initial_steps, cfg.num_steps_prior + cfg.num_steps_posterior)
-        self.enc_buffer = MultiTaskReplayBuffer(n_train, obs_dim, act_dim,
-                                                enc_cap + 2 * cfg.max_path_length,
+        enc_cap = max(cfg.num_initial_steps, cfg.num_steps_prior + cfg.num_steps_posterior) + \
+            2 * cfg.max_path_length
+        if cfg.enc_buffer_size is not None:  # kept across iterations: grows like the RL buffer
+            enc_cap = min(enc_cap, cfg.enc_buffer_size)
+        self.enc_buffer = MultiTaskReplayBuffer(n_train, obs_dim, act_dim, enc_cap,
                                                 seed=self.seed + 1, device=self.device)
         self.iteration = 0
         self.env_steps = 0
@@ -150,10 +152,11 @@ class MetaTrainer:
         """
         if self.recording is not None:
             self.recording.append((np.array(slots), paths, to_enc))
-        buf = self.rl_buffer
-        need = int((buf.sizes[slots] + paths.lengths).max())
-        if need > buf.capacity and buf.capacity < self.cfg.replay_buffer_size:
-            buf.grow(min(max(2 * buf.capacity, need), self.cfg.replay_buffer_size))
+        need = int((self.rl_buffer.sizes[slots] + paths.lengths).max())
+        _grow_to(self.rl_buffer, need, self.cfg.replay_buffer_size)
+        if to_enc and self.cfg.enc_buffer_size is not None:  # a kept encoder buffer grows too
+            need = int((self.enc_buffer.sizes[slots] + paths.lengths).max())
+            _grow_to(self.enc_buffer, need, self.cfg.enc_buffer_size)
         implementation("ex4_pearl.store_paths", store_paths)(
             self.rl_buffer, self.enc_buffer, slots, paths, to_enc,
             self.cfg.sparse_rewards_for_critic)
@@ -205,18 +208,25 @@ class MetaTrainer:
         return self.collect(np.arange(len(self.train_tasks)), self.cfg.num_initial_steps,
                             posterior=False, to_enc=True)
 
+    def clear_enc(self, slots: np.ndarray) -> None:
+        """Empty the encoder buffers of ``slots`` (oyster: the context is only this iteration's
+        data), unless ``enc_buffer_size`` keeps older data."""
+        if self.cfg.enc_buffer_size is None:
+            for s in slots:
+                self.enc_buffer.clear(int(s))
+
     def collection_round(self, slots: np.ndarray) -> list[float]:
         """Algorithm 1's data collection for the sampled task slots, all stepped together.
 
-        Each task's encoder buffer is emptied first (it holds only recent data); then
+        Each task's encoder buffer is emptied first (it holds only recent data; see
+        ``enc_buffer_size``); then
         ``num_steps_prior`` transitions with z from the prior go to both buffers,
         ``num_steps_posterior`` with z from the posterior to both, and
         ``num_extra_rl_steps_posterior`` with z from the posterior to the RL buffer only.
         Returns the returns of the trajectories collected.
         """
         cfg = self.cfg
-        for s in slots:
-            self.enc_buffer.clear(int(s))  # the encoder buffer holds only recent data
+        self.clear_enc(slots)
         returns: list[float] = []
         if cfg.num_steps_prior > 0:
             returns += self.collect(slots, cfg.num_steps_prior, False, to_enc=True)
@@ -259,8 +269,7 @@ class MetaTrainer:
     def _store_collected(self, result: dict[str, Any], slots: np.ndarray | None) -> list[float]:
         """Store what the collector sent, as :meth:`collection_round` would have stored it."""
         if slots is not None:
-            for s in slots:
-                self.enc_buffer.clear(int(s))
+            self.clear_enc(slots)
         for rec_slots, paths, to_enc in result["records"]:
             self.store(rec_slots, paths, to_enc)
         self.env_steps += result["env_steps"]
@@ -366,6 +375,12 @@ class MetaTrainer:
 
 
 # ---- the two data paths of Algorithm 1, one function each ---------------------------------------
+
+
+def _grow_to(buf: MultiTaskReplayBuffer, need: int, limit: int) -> None:
+    """Double ``buf``'s capacity (at least to ``need``, at most to ``limit``) when it is full."""
+    if need > buf.capacity and buf.capacity < limit:
+        buf.grow(min(max(2 * buf.capacity, need), limit))
 
 
 def store_paths(
