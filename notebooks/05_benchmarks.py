@@ -227,9 +227,16 @@ else:
 #   and value scales (one seed each). Told the task with z = 0 and plain SAC's scales, no
 #   policy regularisers and a 16 x 16 meta-batch all at once, PEARL walks (312, backward
 #   434), as the multi-task SAC does (300 and 196 on two seeds); PEARL itself with those
-#   settings stands (188), having settled on standing within 20k steps. Which of the three
-#   settings matters, and how to keep the real PEARL from settling, is still open
-#   (`data/ant_dir_investigation.md`).
+#   settings stands (188), but its z had collapsed onto the prior (KL 0.0005 per task: at
+#   reward scale 1 the KL weight of 0.1 weighs 25 times more than at 5). With the KL weight
+#   cut to 0.004 and each task's encoder buffer kept across iterations (`enc_buffer_size`;
+#   oyster empties it every iteration, so a standing ant's contexts were all it had), z tells
+#   the directions apart from a standing ant (posteriors 11-15 sd apart) and the ant still
+#   stands (181). With z nearly noise-free (a KL weight of 0.0004, or the deterministic
+#   encoder on two seeds) the policy acts on z and runs, but in one direction only: 197
+#   (backward 230), 149 (backward 238) and 170 (forward 244, 10.6 m). PEARL now learns one
+#   of the two gaits, as the multi-task SAC does when given PEARL's blocks of data; both is
+#   still open (`data/ant_dir_investigation.md`).
 # * **ant-goal** (the preset unchanged, three seeds): **below standing still**, above random.
 #   The posterior trajectory scores better than the prior ones, yet the ant ends as far from
 #   the goal as it starts (L1 2.5 of 2.6 left, `data/ant_goal_costs.md`): its distance term
