@@ -61,7 +61,10 @@ def beliefs(run_dir: str, trajectories: int = 4, num_evals: int = 3) -> dict[str
             disp[:, k] += sign[:, 0] * vx.sum(1) * 0.05 / num_evals  # dt = 0.05
         if run == 0:
             mu, var = res.z_mu, res.z_var  # (trajectories, 2, latent_dim)
-            sep = (np.abs(mu[:, 0] - mu[:, 1]) / np.sqrt((var[:, 0] + var[:, 1]) / 2)).max(1)
+            gap, sd = np.abs(mu[:, 0] - mu[:, 1]), np.sqrt((var[:, 0] + var[:, 1]) / 2)
+            # a deterministic encoder (use_information_bottleneck=False) has sd 0: any gap is inf
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sep = np.where(gap > 0, gap / sd, 0.0).max(1)
     return {"returns": returns, "displacement": disp, "separation": sep,
             "num_exp_traj_eval": cfg.num_exp_traj_eval}
 
