@@ -79,6 +79,41 @@ def test_killed_mid_checkpoint_keeps_previous_one_and_resumes(straight, tmp_path
     _assert_same_run(straight, tmp_path)
 
 
+def test_a_ctrl_c_whose_interrupt_gets_lost_still_stops_the_run(tmp_path, monkeypatch, capsys):
+    """The command's Ctrl-C handler remembers the signal: a KeyboardInterrupt that something
+    swallows (as C code clearing an error can) still ends the run after that iteration."""
+    import signal
+
+    from pearl_lite.pearl import MetaTrainer
+
+    real = MetaTrainer.train_iteration
+
+    def iteration_that_loses_a_ctrl_c(self):
+        row = real(self)
+        if self.iteration == 2:
+            try:
+                signal.raise_signal(signal.SIGINT)
+                for _ in range(1000):  # the handler runs at the next bytecode boundary
+                    pass
+            except KeyboardInterrupt:
+                pass  # lost, as a C extension that clears any error would lose it
+            else:
+                pytest.fail("the SIGINT handler did not raise KeyboardInterrupt")
+        return row
+
+    monkeypatch.setattr(MetaTrainer, "train_iteration", iteration_that_loses_a_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's
+    try:
+        code = train_mod.main(["sparse-point-robot", "--preset", "smoke", "--out",
+                               str(tmp_path), "--no-progress", "--iterations", "6"])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
+    assert "interrupted; resume with --resume" in capsys.readouterr().err
+    assert list(read_csv(tmp_path / "progress.csv")["iteration"]) == [1, 2]
+
+
 def _cli(*args):
     """Run a command line in a fresh interpreter (the real entry point): (exit code, stderr)."""
     r = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=120)
