@@ -9,7 +9,9 @@ with z from the prior, then z from the posterior over all context so far) and pr
 and trajectory:
 
 - the return and the torso's displacement along the task's direction (metres; the sum of the
-  observed x-velocity ``qvel[0]`` times ``dt``, turned by the task's angle);
+  observed x-velocity ``qvel[0]`` times ``dt``, turned by the task's angle), and how many of
+  the 200 steps the trajectory lasted (an ant whose torso leaves the healthy height range ends
+  its episode early and loses the survive bonus of the steps it did not live);
 - for the posterior trajectories, how far apart the two tasks' beliefs are: the largest over the
   latent dimensions of ``|mu_fwd - mu_bwd| / sqrt((var_fwd + var_bwd) / 2)`` (a z-score; above
   about 3 the two posteriors do not overlap in that dimension).
@@ -40,8 +42,9 @@ def beliefs(run_dir: str, trajectories: int = 4, num_evals: int = 3) -> dict[str
     """Per-task, per-trajectory returns, displacements and the posterior separation of a run.
 
     Returns:
-        ``returns`` and ``displacement``: ``(2, trajectories)`` means over ``num_evals`` runs
-        (task 0 forward, task 1 backward); ``separation``: ``(trajectories,)``, the z-score
+        ``returns``, ``displacement`` and ``steps`` (the trajectory's length):
+        ``(2, trajectories)`` means over ``num_evals`` runs (task 0 forward, task 1 backward);
+        ``separation``: ``(trajectories,)``, the z-score
         above for each trajectory of the first run (0 for prior trajectories);
         ``num_exp_traj_eval``: how many trajectories used the prior.
     """
@@ -50,6 +53,7 @@ def beliefs(run_dir: str, trajectories: int = 4, num_evals: int = 3) -> dict[str
         raise CLIError(f"{run_dir} is a {cfg.env} run; this script reads ant-dir runs")
     disp = np.zeros((2, trajectories))
     returns = np.zeros((2, trajectories))
+    steps = np.zeros((2, trajectories))
     sep = np.zeros(trajectories)
     sign = np.array([1.0, -1.0])[:, None]  # forward along +x, backward along -x
     for run in range(num_evals):
@@ -59,13 +63,14 @@ def beliefs(run_dir: str, trajectories: int = 4, num_evals: int = 3) -> dict[str
         for k, paths in enumerate(res.paths):
             vx = paths.next_obs[..., _X_VELOCITY] * paths.valid  # (2, H)
             disp[:, k] += sign[:, 0] * vx.sum(1) * 0.05 / num_evals  # dt = 0.05
+            steps[:, k] += paths.valid.sum(1) / num_evals
         if run == 0:
             mu, var = res.z_mu, res.z_var  # (trajectories, 2, latent_dim)
             gap, sd = np.abs(mu[:, 0] - mu[:, 1]), np.sqrt((var[:, 0] + var[:, 1]) / 2)
             # a deterministic encoder (use_information_bottleneck=False) has sd 0: any gap is inf
             with np.errstate(divide="ignore", invalid="ignore"):
                 sep = np.where(gap > 0, gap / sd, 0.0).max(1)
-    return {"returns": returns, "displacement": disp, "separation": sep,
+    return {"returns": returns, "displacement": disp, "steps": steps, "separation": sep,
             "num_exp_traj_eval": cfg.num_exp_traj_eval}
 
 
@@ -74,13 +79,15 @@ def table(run_dir: str, out: dict[str, Any]) -> str:
     n = out["returns"].shape[1]
     rows = [f"**{run_dir}**", "",
             "| trajectory | z from | return fwd | return bwd | metres fwd | metres bwd | "
-            "belief z-score |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+            "steps fwd | steps bwd | belief z-score |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for k in range(n):
         prior = k < out["num_exp_traj_eval"]
         rows.append(
             f"| {k + 1} | {'prior' if prior else 'posterior'} | {out['returns'][0, k]:.0f} | "
             f"{out['returns'][1, k]:.0f} | {out['displacement'][0, k]:.2f} | "
-            f"{out['displacement'][1, k]:.2f} | "
+            f"{out['displacement'][1, k]:.2f} | {out['steps'][0, k]:.0f} | "
+            f"{out['steps'][1, k]:.0f} | "
             f"{'' if prior else format(out['separation'][k], '.1f')} |")
     return "\n".join(rows)
 

@@ -114,7 +114,8 @@ def test_ant_dir_beliefs_reads_a_shipped_run_and_rejects_other_families():
     assert obs[mod["_X_VELOCITY"]] == pytest.approx(env.unwrapped.data.qvel[0])
     data = Path(__file__).resolve().parents[1] / "data"
     out = mod["beliefs"](str(data / "ant_dir_lite"), trajectories=3, num_evals=1)
-    assert out["returns"].shape == out["displacement"].shape == (2, 3)
+    assert out["returns"].shape == out["displacement"].shape == out["steps"].shape == (2, 3)
+    assert np.all((out["steps"] >= 1) & (out["steps"] <= 200))
     assert out["num_exp_traj_eval"] == 2 and np.all(out["separation"][:2] == 0)
     assert out["separation"][2] > 0
     assert "| 3 | posterior |" in mod["table"]("run", out)
