@@ -91,7 +91,7 @@ from pearl_lite.runtime.checkpoint import (
     snapshot_paths,
 )
 from pearl_lite.runtime.evaluate import SNAPSHOTS_FILE, evaluate_run, evaluate_snapshots
-from pearl_lite.runtime.train import _Parser, train
+from pearl_lite.runtime.train import _Parser, catching_ctrl_c, train
 from pearl_lite.utils import atomic_write_bytes, atomic_write_json, read_csv
 
 SUITE_FILE, ADAPTATION_FILE = "suite.json", "adaptation.json"
@@ -907,10 +907,12 @@ def main(argv: list[str] | None = None) -> int:
                 overrides = parse_overrides(args.set)
             except ValueError as err:
                 raise CLIError(f"--set: {err}") from None
-            rows = run_suite(args.envs, args.seeds, args.preset, args.out, overrides=overrides,
-                             jobs=args.jobs, ray_address=args.ray, num_evals=args.num_evals,
-                             device=args.device, progress=not args.no_progress,
-                             command=command, snapshot_every=args.snapshot_every)
+            with catching_ctrl_c():  # a lost Ctrl-C still stops an in-process run
+                rows = run_suite(args.envs, args.seeds, args.preset, args.out,
+                                 overrides=overrides, jobs=args.jobs, ray_address=args.ray,
+                                 num_evals=args.num_evals, device=args.device,
+                                 progress=not args.no_progress, command=command,
+                                 snapshot_every=args.snapshot_every)
     except CLIError as err:
         sys.stderr.write(f"{PROG}: error: {err}\n")
         return 1

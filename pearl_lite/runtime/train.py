@@ -32,12 +32,14 @@ from another config) ends with one error line on stderr and exit status 1 (2 for
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -79,6 +81,23 @@ def _on_ctrl_c(signum: int, frame: Any) -> None:
     """
     CTRL_C.set()
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def catching_ctrl_c() -> Iterator[None]:
+    """Within the block, Ctrl-C goes to :func:`_on_ctrl_c` (the training and benchmark
+    commands). Only where Python's own handler is: not where SIGINT is ignored (a background
+    job) nor off the main thread (where Python allows no handler)."""
+    ours = (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if ours:
+        CTRL_C.clear()
+        signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -218,30 +237,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot-every", type=int, default=0, metavar="K",
                         help="also keep the networks of every K-th iteration in snapshots/")
     args = parser.parse_args(argv)
-    # Our Ctrl-C handler, where Python's own would be (not where SIGINT is ignored, as in a
-    # background job, and not from a thread, where Python allows no handler).
-    ours = (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-    if ours:
-        CTRL_C.clear()
-        signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
-        try:
-            overrides = parse_overrides(args.set)
-        except ValueError as err:
-            raise CLIError(f"--set: {err}") from None
-        train(args.env, args.preset, args.seed, args.out, iterations=args.iterations,
-              resume=args.resume, device=args.device, progress=not args.no_progress,
-              overrides=overrides, snapshot_every=args.snapshot_every)
+        with catching_ctrl_c():
+            try:
+                overrides = parse_overrides(args.set)
+            except ValueError as err:
+                raise CLIError(f"--set: {err}") from None
+            train(args.env, args.preset, args.seed, args.out, iterations=args.iterations,
+                  resume=args.resume, device=args.device, progress=not args.no_progress,
+                  overrides=overrides, snapshot_every=args.snapshot_every)
     except CLIError as err:
         sys.stderr.write(f"pearl-lite-train: error: {err}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("pearl-lite-train: interrupted; resume with --resume\n")
         return 130
-    finally:
-        if ours:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
 
 
