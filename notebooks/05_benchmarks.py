@@ -242,9 +242,10 @@ else:
 #   **Continued to 300k gradient steps, seed 0 adapts**: 268 (forward 286, backward 251), its
 #   snapshots rising over the second half, and in its beliefs the ant that stands or runs
 #   forward with z from the prior runs 12.9 m forward in the forward task and 13.3 m backward in
-#   the backward task once z comes from the posterior: the paper's ant-dir behaviour, on one
-#   seed, at 81 minutes, short of 400 (`data/ant_dir_investigation.md`). The preset itself is
-#   unchanged, and its seeds are what is drawn and aggregated here.
+#   the backward task once z comes from the posterior: the paper's ant-dir behaviour, at 81
+#   minutes. Seeds 1 and 2 at 300k: 243 and 178 (mean of the three 230, short of 400;
+#   `data/ant_dir_investigation.md`). The preset itself is unchanged, and its seeds are what is
+#   drawn and aggregated here.
 # * **ant-goal** (the preset unchanged, three seeds): **below standing still**, above random.
 #   The posterior trajectory scores better than the prior ones, yet the ant ends as far from
 #   the goal as it starts (L1 2.5 of 2.6 left, `data/ant_goal_costs.md`): its distance term
