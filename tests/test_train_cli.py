@@ -107,6 +107,7 @@ def test_a_ctrl_c_whose_interrupt_gets_lost_still_stops_the_run(tmp_path, monkey
         code = train_mod.main(["sparse-point-robot", "--preset", "smoke", "--out",
                                str(tmp_path), "--no-progress", "--iterations", "6"])
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+        assert not train_mod.CTRL_C.is_set()  # a later train() here is not stopped by it
     finally:
         signal.signal(signal.SIGINT, previous)
     assert code == 130

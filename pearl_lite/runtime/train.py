@@ -69,8 +69,8 @@ CTRL_C = threading.Event()
 
 
 def _on_ctrl_c(signum: int, frame: Any) -> None:
-    """SIGINT handler of :func:`main`: raise ``KeyboardInterrupt`` at once, as Python's own
-    handler does, and remember that it came.
+    """SIGINT handler of the commands (:func:`catching_ctrl_c`): raise ``KeyboardInterrupt``
+    at once, as Python's own handler does, and remember that it came.
 
     Remembering is the safety net. Python raises the exception wherever the main thread is,
     and that may be inside Python code that C code runs on its own behalf (an attribute
@@ -96,8 +96,9 @@ def catching_ctrl_c() -> Iterator[None]:
     try:
         yield
     finally:
-        if ours:
+        if ours:  # leave no remembered Ctrl-C behind for a later train() in this process
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            CTRL_C.clear()
 
 
 class _Parser(argparse.ArgumentParser):
