@@ -407,3 +407,30 @@ def test_without_gl_mujoco_simulates_and_render_mode_says_what_to_install() -> N
     proc = subprocess.run([sys.executable, "-c", DISABLED_GL_SCRIPT], capture_output=True,
                           text=True, env=env, timeout=120)
     assert "CLEAR_ERROR" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_cheetah_model_compiles_without_settotalmass_yet_is_the_same_robot(capfd):
+    """gymnasium's half_cheetah.xml sets its mass with a deprecated compiler attribute; the kit
+    compiles it without and rescales afterwards: same masses, inertias and motion, no warning."""
+    import mujoco
+
+    from pearl_lite.envs.mujoco_tasks import compile_model
+
+    path = os.path.join(os.path.dirname(gym.__file__), "envs", "mujoco", "assets",
+                        "half_cheetah.xml")
+    reference = mujoco.MjModel.from_xml_path(path)  # may print MuJoCo's deprecation warning
+    capfd.readouterr()
+    model, data = compile_model(path)
+    assert "settotalmass" not in "".join(capfd.readouterr())
+    np.testing.assert_array_equal(model.body_mass, reference.body_mass)
+    np.testing.assert_array_equal(model.body_inertia, reference.body_inertia)
+    np.testing.assert_array_equal(model.dof_invweight0, reference.dof_invweight0)
+    ref_data = mujoco.MjData(reference)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        data.ctrl[:] = ref_data.ctrl[:] = rng.uniform(-1, 1, reference.nu)
+        mujoco.mj_step(model, data)
+        mujoco.mj_step(reference, ref_data)
+    np.testing.assert_array_equal(data.qpos, ref_data.qpos)
+    env = make_env("cheetah-vel", n_tasks=2, seed=0)
+    np.testing.assert_array_equal(env.unwrapped.model.body_mass, reference.body_mass)

@@ -23,8 +23,10 @@ humanoid-dir) drops the cost as in the official runs; the observations keep the 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+import mujoco
 import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.mujoco.ant_v5 import AntEnv
@@ -75,6 +77,28 @@ class MujocoMetaEnv(MetaEnv):
         return weight * float(np.sum(np.square(np.clip(self.data.cfrc_ext, -1.0, 1.0))))
 
 
+def compile_model(xml_path: str) -> tuple[mujoco.MjModel, mujoco.MjData]:
+    """Compile a MuJoCo model, applying a ``settotalmass`` attribute after compiling.
+
+    gymnasium's ``half_cheetah.xml`` sets its total mass with the compiler attribute
+    ``settotalmass="14"``, which MuJoCo 3.4+ deprecates with a warning printed at every compile.
+    We compile the XML without it and then rescale exactly as the compiler would
+    (``mj_setTotalmass`` and ``mj_setConst``): the same masses, inertias and trajectories, bit
+    for bit (``tests/test_envs.py``). Models without the attribute compile as they are.
+    """
+    with open(xml_path, encoding="utf-8") as f:
+        xml = f.read()
+    match = re.search(r'\s+settotalmass="([^"]+)"', xml)
+    if match is None:
+        model = mujoco.MjModel.from_xml_path(xml_path)
+        return model, mujoco.MjData(model)
+    model = mujoco.MjModel.from_xml_string(xml[:match.start()] + xml[match.end():])
+    data = mujoco.MjData(model)
+    mujoco.mj_setTotalmass(model, float(match.group(1)))
+    mujoco.mj_setConst(model, data)
+    return model, data
+
+
 # ======================================================================================= cheetah
 class _CheetahTask(MujocoMetaEnv, HalfCheetahEnv):
     """Half-cheetah with the official rlkit observation (20 numbers, see subclasses)."""
@@ -90,6 +114,13 @@ class _CheetahTask(MujocoMetaEnv, HalfCheetahEnv):
     ) -> None:
         HalfCheetahEnv.__init__(self, render_mode=render_mode, **kwargs)
         self._finish_init(n_tasks, seed)
+
+    def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
+        # gymnasium's own, but through compile_model: no deprecation warning at every build
+        model, data = compile_model(self.fullpath)
+        model.vis.global_.offwidth = max(model.vis.global_.offwidth, self.width)
+        model.vis.global_.offheight = max(model.vis.global_.offheight, self.height)
+        return model, data
 
     def _get_obs(self) -> np.ndarray:
         # official rlkit HalfCheetahEnv: qpos[1:] (8), qvel (9), torso position xyz (3)
