@@ -116,3 +116,25 @@ def test_smoke_keeps_the_two_tasks_of_the_direction_families():
         cfg = get_config(env, "smoke")
         assert cfg.n_tasks is None
         assert len(make_env(env, n_tasks=cfg.n_tasks, seed=0).get_all_task_idx()) == 2
+
+
+def test_sparse_sample_efficient_recipe_is_lite_with_the_papers_ratio_and_context():
+    """SPARSE_SAMPLE_EFFICIENT changes only how much data and how many updates per iteration,
+    and the context batch, to the official values; its whole run fits in the paper's ~1M steps."""
+    from pearl_lite.config import SPARSE_SAMPLE_EFFICIENT
+    from pearl_lite.envs import make_env
+
+    lite = get_config("sparse-point-robot", "lite")
+    paper = get_config("sparse-point-robot", "paper")
+    se = get_config("sparse-point-robot", "lite", **SPARSE_SAMPLE_EFFICIENT)
+    changed = {k for k, v in se.to_dict().items() if lite.to_dict()[k] != v}
+    assert changed == {"num_tasks_sample", "num_train_steps_per_itr", "num_iterations",
+                       "embedding_batch_size"}
+    for field in ("num_tasks_sample", "num_train_steps_per_itr", "embedding_batch_size",
+                  "num_steps_prior", "num_steps_posterior", "num_extra_rl_steps_posterior"):
+        assert getattr(se, field) == getattr(paper, field), field
+    n_train = make_env("sparse-point-robot", seed=0).n_train_tasks
+    per_itr = se.num_tasks_sample * (se.num_steps_prior + se.num_steps_posterior
+                                     + se.num_extra_rl_steps_posterior)
+    total = n_train * se.num_initial_steps + se.num_iterations * per_itr
+    assert total == 1_016_000  # the runs' progress.csv: 1,016,000 environment steps
