@@ -358,8 +358,8 @@ _LITE_MUJOCO_FAMILY: dict[str, dict[str, Any]] = {
 #: its ``lite`` preset: the official ratio of updates to data (10 tasks x 1,000 steps and 1,000
 #: gradient steps per iteration) and the official context batch of 1,024 transitions per task,
 #: 100 iterations (1.02M environment steps). Two seeds first reach success 0.8 at the 20th
-#: meta-test trajectory after 0.92M and 0.82M environment steps, in 74 and 70 minutes of one
-#: core each (data/sparse_sample_efficiency.md). Use:
+#: meta-test trajectory after 0.92M and 0.82M environment steps (whole runs: 74 and 70 minutes
+#: of one core each, beside another run; data/sparse_sample_efficiency.md). Use:
 #: ``get_config("sparse-point-robot", "lite", **SPARSE_SAMPLE_EFFICIENT)``.
 SPARSE_SAMPLE_EFFICIENT: dict[str, Any] = dict(
     num_tasks_sample=10, num_train_steps_per_itr=1000, num_iterations=100,
