@@ -81,10 +81,11 @@ def compile_model(xml_path: str) -> tuple[mujoco.MjModel, mujoco.MjData]:
     """Compile a MuJoCo model, applying a ``settotalmass`` attribute after compiling.
 
     gymnasium's ``half_cheetah.xml`` sets its total mass with the compiler attribute
-    ``settotalmass="14"``, which MuJoCo 3.4+ deprecates with a warning printed at every compile.
+    ``settotalmass="14"``, which MuJoCo deprecates (4.0.1, the version tested here, prints a
+    warning at every compile).
     We compile the XML without it and then rescale exactly as the compiler would
     (``mj_setTotalmass`` and ``mj_setConst``): the same masses, inertias and trajectories, bit
-    for bit (``tests/test_envs.py``). Models without the attribute compile as they are.
+    for bit (``tests/test_envs_mujoco.py``). Models without the attribute compile as they are.
     """
     with open(xml_path, encoding="utf-8") as f:
         xml = f.read()
