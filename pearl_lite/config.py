@@ -366,6 +366,18 @@ SPARSE_SAMPLE_EFFICIENT: dict[str, Any] = dict(
     embedding_batch_size=1024,
 )
 
+#: cheetah-vel within 20 minutes on a 2-core laptop (issue #15), as overrides of its ``lite``
+#: preset. Learning: a learnt temperature (SAC v2's ``auto_entropy``: the fixed alpha = 1 keeps
+#: the policy too noisy to hold a target velocity) and learning rates 1e-3 falling linearly to
+#: 1e-4. Speed: two torch threads for the gradient steps and collection in a second process
+#: (``async_collection``). Same data and gradient steps as ``lite``. Measured runs and their
+#: commands: data/cheetah_vel_speed.md. Use:
+#: ``get_config("cheetah-vel", "lite", **CHEETAH_VEL_FAST)``.
+CHEETAH_VEL_FAST: dict[str, Any] = dict(
+    auto_entropy=True, policy_lr=1e-3, qf_lr=1e-3, vf_lr=1e-3, context_lr=1e-3,
+    lr_final_fraction=0.1, torch_threads=2, async_collection=True,
+)
+
 # ---------------------------------------------------------------------------------------------
 # smoke: seconds
 # ---------------------------------------------------------------------------------------------
@@ -446,5 +458,5 @@ def get_config(env_name: str, preset: str = "lite", **overrides: Any) -> PEARLCo
     return cfg.replace(**overrides) if overrides else cfg
 
 
-__all__ = ["ENCODER_KINDS", "ENV_NAMES", "PEARLConfig", "PRESETS", "SPARSE_SAMPLE_EFFICIENT",
-           "get_config", "parse_overrides"]
+__all__ = ["CHEETAH_VEL_FAST", "ENCODER_KINDS", "ENV_NAMES", "PEARLConfig", "PRESETS",
+           "SPARSE_SAMPLE_EFFICIENT", "get_config", "parse_overrides"]

@@ -138,3 +138,22 @@ def test_sparse_sample_efficient_recipe_is_lite_with_the_papers_ratio_and_contex
                                      + se.num_extra_rl_steps_posterior)
     total = n_train * se.num_initial_steps + se.num_iterations * per_itr
     assert total == 1_016_000  # the runs' progress.csv: 1,016,000 environment steps
+
+
+def test_cheetah_vel_fast_recipe_keeps_lites_data_and_gradient_steps():
+    """CHEETAH_VEL_FAST changes how the learner steps (temperature, learning rates) and which
+    cores it uses, never how much data is collected or how many gradient steps are taken."""
+    from pearl_lite.config import CHEETAH_VEL_FAST
+
+    lite = get_config("cheetah-vel", "lite")
+    fast = get_config("cheetah-vel", "lite", **CHEETAH_VEL_FAST)
+    changed = {k for k, v in fast.to_dict().items() if lite.to_dict()[k] != v}
+    assert changed == {"auto_entropy", "policy_lr", "qf_lr", "vf_lr", "context_lr",
+                       "lr_final_fraction", "torch_threads", "async_collection"}
+    assert fast.auto_entropy and fast.async_collection and fast.torch_threads == 2
+    for lr in (fast.policy_lr, fast.qf_lr, fast.vf_lr, fast.context_lr):
+        assert lr * fast.lr_final_fraction == pytest.approx(1e-4)
+    for field in ("num_iterations", "num_train_steps_per_itr", "meta_batch", "batch_size",
+                  "num_tasks_sample", "num_steps_prior", "num_extra_rl_steps_posterior",
+                  "reward_scale", "kl_lambda"):
+        assert getattr(fast, field) == getattr(lite, field), field
