@@ -195,7 +195,13 @@ else:
 #   learning rates 1e-3, falling to 1e-4 over 100 iterations (an attempt at a faster preset):
 #   far ahead at equal environment steps early on, then level near −68 while its learning
 #   rates fall, short of the preset's seeds at their end; its minutes are on a more loaded
-#   CPU than the preset's first two seeds had.
+#   CPU than the preset's first two seeds had. The two other non-preset seeds are
+#   `pearl_lite.config.CHEETAH_VEL_FAST`: the same data and gradient steps, but a learnt
+#   temperature (SAC v2's `auto_entropy`) and learning rates 1e-3 falling to 1e-4, on both
+#   cores. They pass −50 after 9 and 14 minutes and end near −36 and −43, past where the
+#   preset's seeds end. The fixed alpha = 1 of the paper keeps the policy too noisy to hold a
+#   velocity; that, not the encoder, was what held the preset back
+#   (`data/cheetah_vel_speed.md`).
 # * **cheetah-dir**: all three seeds learn to run and to tell forward from backward (the prior
 #   trajectories near or below standing still, the posterior one far above), with wide swings
 #   of the meta-test during training (seeds 0 and 1 drop by hundreds at one snapshot and
