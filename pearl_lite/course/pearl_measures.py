@@ -16,6 +16,8 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``).
 - :func:`training_context_beliefs`: the beliefs a trained agent infers from context batches
   like those of its training (one collection round of Algorithm 1), for the KL and the
   posterior variance that ``progress.csv`` logs.
+- :func:`sparse_misses`: where a sparse meta-test's failures come from: goals that posterior
+  sampling never found, against goals found and then lost.
 """
 
 from __future__ import annotations
@@ -347,5 +349,36 @@ def training_context_beliefs(agent: Any, cfg: Any, seed: int = 0, n_batches: int
             "reward_fraction": np.concatenate(fracs)}
 
 
+# ---------------------------------------------------------------------------------------------
+# Sparse tasks: failures of exploration against failures of exploitation
+# ---------------------------------------------------------------------------------------------
+
+
+def sparse_misses(success_runs: Any) -> dict[str, float]:
+    """Split the failures of a sparse meta-test into never finding the goal and losing it.
+
+    Args:
+        success_runs: ``(runs, tasks, trajectories)`` of 0/1, whether each trajectory of each
+            meta-test run reached the goal region (``MetaTestResult.success_runs``).
+
+    Returns:
+        fractions of the ``runs * tasks`` meta-test runs: ``final`` (the last trajectory
+        succeeds: the paper's metric), ``found`` (some earlier trajectory did), ``lost``
+        (found earlier, yet the last one fails: the posterior did not keep to the goal),
+        ``never`` (no trajectory before the last found it: exploration failed), and
+        ``lucky`` (the last succeeds without an earlier one). ``final = found - lost + lucky``.
+    """
+    s = np.asarray(success_runs, dtype=float)
+    if s.ndim != 3 or s.shape[-1] < 2:
+        raise ValueError("success_runs must be (runs, tasks, trajectories) with at least 2 "
+                         f"trajectories, got shape {s.shape}")
+    found = s[:, :, :-1].max(-1) > 0
+    final = s[:, :, -1] > 0
+    return {"final": float(final.mean()), "found": float(found.mean()),
+            "lost": float((found & ~final).mean()), "never": float((~found).mean()),
+            "lucky": float((~found & final).mean())}
+
+
 __all__ = ["MISMATCH_SOURCES", "ContextMismatch", "context_mismatch", "energy_distance",
-           "kl_parts", "optimal_returns", "training_context_beliefs", "wasserstein_1d"]
+           "kl_parts", "optimal_returns", "sparse_misses", "training_context_beliefs",
+           "wasserstein_1d"]

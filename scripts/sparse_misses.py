@@ -1,0 +1,58 @@
+"""Why a sparse run misses goals: never found by posterior sampling, or found and then lost.
+
+Meta-tests each run folder's final agent with the official protocol (20 trajectories, the first
+5 with z from the prior) and splits the meta-test runs whose last trajectory fails into
+*never found* (no earlier trajectory reached the goal: exploration failed) and *lost* (an
+earlier one did, the last did not: the posterior did not keep to it), with
+:func:`pearl_lite.course.pearl_measures.sparse_misses`. Prints a Markdown table.
+
+    python scripts/sparse_misses.py data/sparse_point_robot_lite_decay_seed* --num-evals 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from pearl_lite.course.pearl_measures import sparse_misses
+from pearl_lite.envs import make_env
+from pearl_lite.pearl import meta_test
+from pearl_lite.runtime.checkpoint import CLIError
+from pearl_lite.runtime.evaluate import load_agent
+
+
+def run_misses(run_dir: Path, num_evals: int) -> dict[str, float]:
+    """:func:`sparse_misses` of the final agent of ``run_dir`` on its test tasks."""
+    agent, cfg, _ = load_agent(run_dir)
+    if not cfg.is_sparse:
+        raise ValueError(f"{run_dir} is a {cfg.env} run; only sparse-point-robot has goals "
+                         "to find")
+    env = make_env(cfg.env, n_tasks=cfg.n_tasks, seed=0)
+    res = meta_test(agent, cfg, env.test_task_idx, num_evals=num_evals, seed=0)
+    return sparse_misses(res.success_runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="sparse-point-robot run folders")
+    parser.add_argument("--num-evals", type=int, default=5, help="meta-test runs per task")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    print("| run | success at the last trajectory | found earlier | found, then lost | "
+          "never found |\n| --- | ---: | ---: | ---: | ---: |")
+    for run in args.runs:
+        try:
+            m = run_misses(run, args.num_evals)
+        except (ValueError, OSError, CLIError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"| {run.name} | {m['final']:.2f} | {m['found']:.2f} | {m['lost']:.2f} | "
+              f"{m['never']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
