@@ -7,6 +7,7 @@ earlier one did, the last did not: the posterior did not keep to it), with
 :func:`pearl_lite.course.pearl_measures.sparse_misses`. Prints a Markdown table.
 
     python scripts/sparse_misses.py data/sparse_point_robot_lite_decay_seed* --num-evals 5
+    python scripts/sparse_misses.py runs/spr_ae_s2 --snapshots   # every kept snapshot too
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import torch
 from pearl_lite.course.pearl_measures import sparse_misses
 from pearl_lite.envs import make_env
 from pearl_lite.pearl import meta_test
-from pearl_lite.runtime.checkpoint import CLIError
+from pearl_lite.runtime.checkpoint import CLIError, snapshot_paths
 from pearl_lite.runtime.evaluate import load_agent
 
 
-def run_misses(run_dir: Path, num_evals: int) -> dict[str, float]:
-    """:func:`sparse_misses` of the final agent of ``run_dir`` on its test tasks."""
-    agent, cfg, _ = load_agent(run_dir)
+def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None
+               ) -> dict[str, float]:
+    """:func:`sparse_misses` of ``run_dir``'s final agent (or ``checkpoint``) on its test tasks."""
+    agent, cfg, _ = load_agent(run_dir, checkpoint)
     if not cfg.is_sparse:
         raise ValueError(f"{run_dir} is a {cfg.env} run; only sparse-point-robot has goals "
                          "to find")
@@ -39,18 +41,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="sparse-point-robot run folders")
     parser.add_argument("--num-evals", type=int, default=5, help="meta-test runs per task")
+    parser.add_argument("--snapshots", action="store_true",
+                        help="also every RUN/snapshots/agent_it*.pt, a row each")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print("| run | success at the last trajectory | found earlier | found, then lost | "
           "never found |\n| --- | ---: | ---: | ---: | ---: |")
     for run in args.runs:
-        try:
-            m = run_misses(run, args.num_evals)
-        except (ValueError, OSError, CLIError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        print(f"| {run.name} | {m['final']:.2f} | {m['found']:.2f} | {m['lost']:.2f} | "
-              f"{m['never']:.2f} |")
+        agents = [(run.name, None)]
+        if args.snapshots:
+            agents = [(f"{run.name} {p.stem}", p) for p in snapshot_paths(run)] + agents
+        for name, checkpoint in agents:
+            try:
+                m = run_misses(run, args.num_evals, checkpoint)
+            except (ValueError, OSError, CLIError) as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 1
+            print(f"| {name} | {m['final']:.2f} | {m['found']:.2f} | {m['lost']:.2f} | "
+                  f"{m['never']:.2f} |")
     return 0
 
 

@@ -42,3 +42,17 @@ def test_script_on_a_shipped_agent_and_on_a_dense_run(capsys):
     assert never == pytest.approx(1 - found, abs=0.011)
     assert script.main([str(ROOT / "data" / "cheetah_vel_lite"), "--num-evals", "1"]) == 1
     assert "only sparse-point-robot" in capsys.readouterr().err
+
+
+def test_script_snapshots_give_a_row_per_snapshot_then_the_final_agent(tmp_path, capsys):
+    import shutil
+
+    src = ROOT / "data" / "sparse_point_robot_lite_decay_seed6"
+    run = tmp_path / "run"
+    shutil.copytree(src, run)
+    (run / "snapshots").mkdir()
+    shutil.copy(src / "agent.pt", run / "snapshots" / "agent_it0500.pt")
+    assert script.main([str(run), "--num-evals", "1", "--snapshots"]) == 0
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| run")][-2:]
+    assert [r.split("|")[1].strip() for r in rows] == ["run agent_it0500", "run"]
+    assert rows[0].split("|")[2:] == rows[1].split("|")[2:]  # the same networks, same numbers
