@@ -13,6 +13,10 @@ A run folder that already holds a meta-test with N runs per task (the benchmark 
 ``adaptation.json``, and with ``--snapshot-every`` its ``snapshots.json``) has those copied
 instead of meta-tested again, as long as they are newer than the networks they tested: the same
 protocol and seed would give the same numbers.
+
+``--no-agent`` leaves ``agent.pt`` out (about 70 % of a point-robot folder): for runs that are
+shipped for their curves and meta-tests only, such as many seeds of one config. A meta-test
+that cannot be reused is then made on the run folder's own networks.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="folder name under data/")
     parser.add_argument("--num-evals", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument("--no-agent", action="store_true",
+                        help="ship without agent.pt (curves and meta-tests only)")
     args = parser.parse_args(argv)
     missing = [f for f in FILES if not (args.run_dir / f).is_file()]
     if missing:
@@ -57,9 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = args.data_dir / args.name
     out.mkdir(parents=True, exist_ok=True)
-    for f in FILES:
+    files = [f for f in FILES if not (args.no_agent and f == AGENT_FILE)]
+    for f in files:
         shutil.copy2(args.run_dir / f, out / f)
-    print(f"copied {', '.join(FILES)} of {args.run_dir} (iteration {done}) into {out}")
+    print(f"copied {', '.join(files)} of {args.run_dir} (iteration {done}) into {out}")
     copied = []
     inputs = {ADAPTATION_FILE: [args.run_dir / CHECKPOINT_FILE, args.run_dir / AGENT_FILE],
               SNAPSHOTS_FILE: snapshot_paths(args.run_dir)}
@@ -74,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from pearl_lite.evaluate import main as evaluate
 
+    if args.no_agent:  # the networks stay in the run folder: meta-test them there
+        return evaluate([str(args.run_dir), "--num-evals", str(args.num_evals),
+                         "--out", str(out / ADAPTATION_FILE)])
     return evaluate([str(out), "--num-evals", str(args.num_evals)])
 
 

@@ -68,3 +68,11 @@ def test_an_unfinished_run_is_refused(run, tmp_path, capsys):
     assert ship_run.main([str(unfinished), "u", "--data-dir", str(tmp_path / "d")]) == 1
     assert "iteration 2 of 5" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_no_agent_ships_curves_and_meta_test_without_the_networks(run, tmp_path):
+    assert ship_run.main([str(run), "n", "--num-evals", "1", "--no-agent",
+                          "--data-dir", str(tmp_path)]) == 0
+    shipped = sorted(p.name for p in (tmp_path / "n").iterdir())
+    assert shipped == ["adaptation.json", "config.json", "progress.csv"]
+    assert json.loads((tmp_path / "n" / "adaptation.json").read_text())["num_evals"] == 1
