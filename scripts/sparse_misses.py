@@ -19,21 +19,19 @@ from pathlib import Path
 import torch
 
 from pearl_lite.course.pearl_measures import sparse_misses
-from pearl_lite.envs import make_env
-from pearl_lite.pearl import meta_test
-from pearl_lite.runtime.checkpoint import CLIError, snapshot_paths
-from pearl_lite.runtime.evaluate import load_agent
+from pearl_lite.runtime.checkpoint import CLIError, read_run_config, snapshot_paths
+from pearl_lite.runtime.evaluate import evaluate_run
 
 
 def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None
                ) -> dict[str, float]:
-    """:func:`sparse_misses` of ``run_dir``'s final agent (or ``checkpoint``) on its test tasks."""
-    agent, cfg, _ = load_agent(run_dir, checkpoint)
+    """:func:`sparse_misses` of ``run_dir``'s final agent (or ``checkpoint``) on its test tasks,
+    meta-tested as ``pearl_lite.evaluate`` does."""
+    cfg, _ = read_run_config(run_dir)
     if not cfg.is_sparse:
         raise ValueError(f"{run_dir} is a {cfg.env} run; only sparse-point-robot has goals "
                          "to find")
-    env = make_env(cfg.env, n_tasks=cfg.n_tasks, seed=0)
-    res = meta_test(agent, cfg, env.test_task_idx, num_evals=num_evals, seed=0)
+    res, _ = evaluate_run(run_dir, checkpoint, num_evals=num_evals)
     return sparse_misses(res.success_runs)
 
 
