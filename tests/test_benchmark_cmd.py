@@ -391,3 +391,50 @@ def test_ray_local_suite_gives_the_same_results(suite, tmp_path):
         ray.shutdown()
     assert [r["family"] for r in rows] == ["point-robot"]
     _assert_same_runs(suite, out, ["point-robot/seed0"])
+
+
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_signalling_the_driver_alone_stops_its_workers_too(tmp_path, signame, code):
+    """``kill PID`` (or ``kill -INT PID``) of a ``--jobs 2`` benchmark reaches the driver only,
+    not its worker processes as a terminal's Ctrl-C would. The driver must stop the runs in
+    flight itself: before the fix the workers trained on as orphans after the driver had gone.
+    Then the same command resumes the runs from their checkpoints."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "suite"
+    cmd = [sys.executable, "-m", "pearl_lite.benchmark", "--envs", "point-robot", "--seeds",
+           "0", "1", "--preset", "smoke", "--jobs", "2", "--out", str(out), "--no-progress",
+           "--set", "num_iterations=100000", "checkpoint_every=1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    logs = [out / "point-robot" / f"seed{s}" / "progress.csv" for s in (0, 1)]
+    deadline = time.monotonic() + 180
+    while not all(p.exists() and len(p.read_text().splitlines()) >= 3 for p in logs):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+        time.sleep(0.2)
+    os.kill(proc.pid, getattr(signal, signame))  # the driver alone
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"the driver did not stop within 60 s of {signame}")
+    assert proc.returncode == code, err
+    assert "interrupted; repeat the command to resume" in err and "Traceback" not in err, err
+    deadline = time.monotonic() + 15  # the workers, and multiprocessing's resource tracker
+    while True:  # after them, leave the suite's process group (zombies until reaped)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("processes of the suite still alive 15 s after the driver stopped")
+        time.sleep(0.2)
+    sizes = [len(p.read_text().splitlines()) for p in logs]
+    time.sleep(2)  # and no run writes on
+    assert [len(p.read_text().splitlines()) for p in logs] == sizes
+    state = [bench.run_state(p.parent, 100000) for p in logs]
+    assert state == ["resume", "resume"], state

@@ -15,8 +15,8 @@ first), so a suite stopped early has one seed of everything rather than all seed
 
 **Resumable.** A run whose checkpoint has reached ``num_iterations`` is skipped; a run that was
 killed continues from its last checkpoint (``resume=True``), exactly as an uninterrupted run
-would have gone on. Stop the suite at any point (Ctrl-C, a crash, a lost node) and repeat the
-same command: nothing is lost but the iterations since each run's last checkpoint.
+would have gone on. Stop the suite at any point (Ctrl-C, SIGTERM, a crash, a lost node) and
+repeat the same command: nothing is lost but the iterations since each run's last checkpoint.
 ``OUT/suite.json`` records the preset, the ``--set`` overrides and the resolved config of every
 family; a command with another preset or other overrides on the same ``--out`` is refused, and
 so is a run folder that holds a run of another config.
@@ -58,6 +58,7 @@ written. Runs that fail while training are reported together, after the others h
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -65,6 +66,7 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -404,22 +406,77 @@ def run_serial(specs: Sequence[RunSpec]) -> Iterator[dict[str, Any]]:
 
 def run_processes(specs: Sequence[RunSpec], jobs: int) -> Iterator[dict[str, Any]]:
     """The runs in ``jobs`` worker processes (spawned: a fresh interpreter each, no forked
-    torch state); yields each outcome as it finishes."""
-    with ProcessPoolExecutor(max_workers=min(jobs, len(specs)),
-                             mp_context=get_context("spawn")) as pool:
-        futures: dict[Future, RunSpec] = {pool.submit(run_one, s): s for s in specs}
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    try:
-                        yield fut.result()
-                    except Exception as err:  # the worker died (BrokenProcessPool, ...)
-                        yield new_outcome(futures[fut], _one_line(err))
-        finally:
-            for fut in futures:
-                fut.cancel()
+    torch state); yields each outcome as it finishes.
+
+    However the driver stops early (Ctrl-C, or SIGTERM sent to it alone, which :func:`main`
+    raises as :class:`Terminated`), the runs in flight stop with it (:func:`stop_workers`): no
+    worker trains on as an orphan. Each resumes from its last checkpoint.
+    """
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)),
+                               mp_context=get_context("spawn"), initializer=_worker_init)
+    futures: dict[Future, RunSpec] = {pool.submit(run_one, s): s for s in specs}
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                try:
+                    yield fut.result()
+                except Exception as err:  # the worker died (BrokenProcessPool, ...)
+                    yield new_outcome(futures[fut], _one_line(err))
+    except BaseException:  # KeyboardInterrupt, Terminated, or the caller closed us early
+        stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's ``KeyboardInterrupt`` so that the same clean-up runs (in
+    the benchmark command, and in its worker processes)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _worker_init() -> None:
+    """Each worker process: SIGTERM stops its run the way Ctrl-C does (the training loop's
+    ``finally`` closes an ``async_collection`` worker) instead of killing it on the spot."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def stop_workers(pool: ProcessPoolExecutor, grace_s: float = 30.0) -> None:
+    """Cancel the runs not yet started and stop the running ones: SIGTERM to each worker
+    process (:func:`_worker_init` turns it into an exception that ends the run), then SIGKILL
+    to any still alive after ``grace_s`` seconds."""
+    # ProcessPoolExecutor has no public way to stop a busy worker before Python 3.14
+    # (``terminate_workers``); its ``_processes`` maps pid -> multiprocessing.Process, and
+    # ``shutdown`` forgets it, so take the list first.
+    procs = [p for p in list((getattr(pool, "_processes", None) or {}).values()) if p.is_alive()]
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        proc.join(timeout=max(deadline - time.monotonic(), 0.0))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread (a no-op off
+    it, where Python allows no handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def import_ray() -> Any:
@@ -907,7 +964,8 @@ def main(argv: list[str] | None = None) -> int:
                 overrides = parse_overrides(args.set)
             except ValueError as err:
                 raise CLIError(f"--set: {err}") from None
-            with catching_ctrl_c():  # a lost Ctrl-C still stops an in-process run
+            # a lost Ctrl-C still stops an in-process run; SIGTERM stops the suite as Ctrl-C
+            with catching_ctrl_c(), sigterm_as_interrupt():
                 rows = run_suite(args.envs, args.seeds, args.preset, args.out,
                                  overrides=overrides, jobs=args.jobs, ray_address=args.ray,
                                  num_evals=args.num_evals, device=args.device,
@@ -916,9 +974,9 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         sys.stderr.write(f"{PROG}: error: {err}\n")
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         sys.stderr.write(f"{PROG}: interrupted; repeat the command to resume\n")
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT)
     print(summary_markdown(rows), end="")
     out = Path(args.out)
     print(f"wrote {out / SUMMARY_CSV} and {out / SUMMARY_MD} ({len(rows)} runs)")
