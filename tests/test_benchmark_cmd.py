@@ -393,8 +393,9 @@ def test_ray_local_suite_gives_the_same_results(suite, tmp_path):
     _assert_same_runs(suite, out, ["point-robot/seed0"])
 
 
-@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
-def test_signalling_the_driver_alone_stops_its_workers_too(tmp_path, signame, code):
+@pytest.mark.parametrize("signame, code, collector", [("SIGTERM", 143, True),
+                                                     ("SIGINT", 130, False)])
+def test_signalling_the_driver_alone_stops_its_workers_too(tmp_path, signame, code, collector):
     """``kill PID`` (or ``kill -INT PID``) of a ``--jobs 2`` benchmark reaches the driver only,
     not its worker processes as a terminal's Ctrl-C would. The driver must stop the runs in
     flight itself: before the fix the workers trained on as orphans after the driver had gone.
@@ -406,7 +407,8 @@ def test_signalling_the_driver_alone_stops_its_workers_too(tmp_path, signame, co
     out = tmp_path / "suite"
     cmd = [sys.executable, "-m", "pearl_lite.benchmark", "--envs", "point-robot", "--seeds",
            "0", "1", "--preset", "smoke", "--jobs", "2", "--out", str(out), "--no-progress",
-           "--set", "num_iterations=100000", "checkpoint_every=1"]
+           "--set", "num_iterations=100000", "checkpoint_every=1",
+           f"async_collection={collector}"]  # with a collector process per worker, too
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
