@@ -4,8 +4,10 @@ For each run folder (``python -m pearl_lite.train ... --snapshot-every K``, then
 ``python -m pearl_lite.evaluate RUN --snapshots --num-evals 5``), reads the meta-test of every
 snapshot and prints one row: the first snapshot whose success at the last trajectory reaches
 the threshold (minutes of training, environment steps, iteration), whether it *stays* there
-(every later snapshot at least the threshold, and the lowest later one), the last snapshot and
-the mean of the last five. Then the median and worst minutes over the seeds that reach it.
+(every later snapshot at least the threshold, and the lowest later one), when it *settles*
+(the snapshot from which on every snapshot is at least the threshold: minutes and iteration),
+the last snapshot and the mean of the last five. Then the median and worst minutes over the
+seeds that reach it, and over those that settle.
 
     python scripts/seed_table.py data/sparse_point_robot_lite_decay_seed*
     python scripts/seed_table.py runs/spr_async_s* --threshold 0.8
@@ -40,19 +42,24 @@ def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
     row: dict[str, Any] = {"run": run_dir.name, "seed": curve["seed"], "snapshots": len(success),
                            "last": float(success[-1]), "last5": float(success[-5:].mean()),
                            "first_min": None, "first_steps": None, "first_iteration": None,
-                           "stays": False, "min_after": None, "first": first}
+                           "stays": False, "min_after": None, "settled_min": None,
+                           "settled_iteration": None, "first": first}
     if first is not None:
         row.update(first_min=first["minutes"], first_steps=first["env_steps"],
                    first_iteration=first["iteration"], stays=first["stays"],
                    min_after=first["min_after"])
+        if first["settled"] is not None:
+            row.update(settled_min=first["settled"]["minutes"],
+                       settled_iteration=first["settled"]["iteration"])
     return row
 
 
 def table(rows: list[dict[str, Any]], threshold: float) -> str:
     """The Markdown table of :func:`seed_row` rows, with a summary line."""
     out = [f"| run | seed | first success >= {threshold:g}: minutes | env steps | iteration | "
-           "stays (lowest later snapshot) | last snapshot | mean of last 5 |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "stays (lowest later snapshot) | settles: minutes (iteration) | last snapshot | "
+           "mean of last 5 |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if r["first_min"] is None:
             first = "never | | "
@@ -60,9 +67,15 @@ def table(rows: list[dict[str, Any]], threshold: float) -> str:
             first = f"{r['first_min']:.1f} | {r['first_steps'] / 1e6:.2f}M | {r['first_iteration']}"
         stays = "" if r["min_after"] is None else \
             f"{'yes' if r['stays'] else 'no'} ({r['min_after']:.2f})"
-        out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {r['last']:.2f} | "
-                   f"{r['last5']:.2f} |")
+        settles = "never" if r["settled_min"] is None else \
+            f"{r['settled_min']:.1f} ({r['settled_iteration']})"
+        out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {settles} | "
+                   f"{r['last']:.2f} | {r['last5']:.2f} |")
+    settled = [r["settled_min"] for r in rows if r["settled_min"] is not None]
     summary = (reaching_summary([r["first"] for r in rows], threshold, noun="runs")
+               + f"; {len(settled)} settle (at or above it from some snapshot to the end"
+               + (f": median {np.median(settled):.1f} min, worst {max(settled):.1f})"
+                  if settled else ")")
                + f"; {sum(r['last5'] >= threshold for r in rows)} end with a mean of the last "
                f"five snapshots >= {threshold:g}")
     return "\n".join(out) + "\n\n" + summary + "\n"

@@ -252,7 +252,11 @@ def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
     first = pv.first_reaching(curve, 0.8)
     assert (first["iteration"], first["env_steps"], first["minutes"]) == (20, 2000, 2.0)
     assert not first["stays"] and first["min_after"] == 0.7
+    # settled: from iteration 40 on every snapshot is >= 0.8 (the dip at 30 comes before)
+    assert first["settled"] == {"index": 3, "iteration": 40, "env_steps": 4000, "minutes": 4.0}
     assert pv.first_reaching(curve, 0.85)["stays"]
+    assert pv.first_reaching(curve, 0.85)["settled"]["index"] == 3  # reached there, stays
+    assert pv.first_reaching(curve, 0.5)["settled"]["index"] == 0
     assert pv.first_reaching(curve, 0.95) is None
     with pytest.raises(ValueError, match="--snapshots"):
         pv.snapshot_curve(tmp_path / "nowhere")

@@ -33,10 +33,17 @@ def test_rows_and_summary(tmp_path):
     assert a["stays"] and a["min_after"] == 0.8 and a["last"] == 0.95
     assert b["first_iteration"] == 50 and not b["stays"] and b["min_after"] == 0.7
     assert c["first_min"] is None and not c["stays"]
+    # settles: a from its first 0.8 (it stays); b only after its dip, at the last snapshot
+    assert (a["settled_min"], a["settled_iteration"]) == (6.0, 75)
+    assert (b["settled_min"], b["settled_iteration"]) == (8.0, 100)
+    assert c["settled_min"] is None
     text = seed_table.table(rows, 0.8)
-    assert "| c | 2 | never |" in text
+    assert "| c | 2 | never | |  |  | never | 0.79 |" in text
+    assert "| b | 1 | 4.0 | 0.80M | 50 | no (0.70) | 8.0 (100) | 0.90 |" in text
     assert "2 of 3 runs reach 0.8 (minutes to the first such snapshot: median 5.0, worst 6.0), " \
-           "1 stay at or above it; 1 end with a mean of the last five snapshots >= 0.8" in text
+           "1 stay at or above it; 2 settle (at or above it from some snapshot to the end: " \
+           "median 7.0 min, worst 8.0); 1 end with a mean of the last five snapshots >= 0.8" \
+           in text
 
 
 def test_missing_snapshots_and_dense_runs_are_clear_errors(tmp_path, capsys):

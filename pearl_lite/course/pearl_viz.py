@@ -477,16 +477,26 @@ def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str
     (every later snapshot is at least ``threshold`` too) and ``min_after`` (the lowest success
     from that snapshot on). A snapshot's success is a mean over a few meta-test runs, so
     ``stays`` is a strict test: one noisy dip below the line breaks it.
+
+    ``settled`` is the other half of "reaches and stays": the snapshot from which on *every*
+    snapshot is at least ``threshold`` (a dict with ``index``, ``iteration``, ``env_steps`` and
+    ``minutes``), or ``None`` when the last snapshot is below it. It equals the first snapshot
+    exactly when ``stays``.
     """
     success = np.asarray(curve["success"], dtype=float)
     above = np.flatnonzero(success >= threshold)
     if not above.size:
         return None
     i = int(above[0])
+    below = np.flatnonzero(~(success >= threshold))  # NaN counts as below
+    j = int(below[-1]) + 1 if below.size else 0
+    settled = None if j >= len(success) else {
+        "index": j, "iteration": int(curve["iteration"][j]),
+        "env_steps": int(curve["env_steps"][j]), "minutes": float(curve["minutes"][j])}
     return {"index": i, "iteration": int(curve["iteration"][i]),
             "env_steps": int(curve["env_steps"][i]), "minutes": float(curve["minutes"][i]),
             "stays": bool((success[i:] >= threshold).all()),
-            "min_after": float(success[i:].min())}
+            "min_after": float(success[i:].min()), "settled": settled}
 
 
 def reaching_summary(firsts: Sequence[Mapping[str, Any] | None], threshold: float = 0.8,
