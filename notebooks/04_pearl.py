@@ -985,11 +985,13 @@ plt.show()
 # `data/sparse_point_robot_lite_ten_seeds.md`). So a dip to 0.75–0.79 can be noise alone; a
 # dip to 0.5–0.6 is the agent changing. Both cores buy speed, not steadiness. For a curve to
 # stay above 0.8 the agent's true level must be near 0.9 at every snapshot, and no
-# configuration tried so far holds that. Training twice as long is no cure either, on the
-# seed where it was tried: seed 2 with 1,000 iterations (the learning rates falling over 1,000
-# iterations instead of 500; `--set ... num_iterations=1000`) first reaches 0.8 after 6.2
-# minutes, dips to 0.49, peaks at 0.91 after 21.5 minutes and ends at 0.77 after 33.3
-# (`data/sparse_point_robot_lite_fast1000_seed2/`).
+# configuration tried so far holds that. Training twice as long raises the level but is no
+# cure either. It was tried on the two weakest seeds, with 1,000 iterations and the learning
+# rates falling over 1,000 iterations instead of 500 (`--set ... num_iterations=1000`).
+# Seed 2 first reaches 0.8 after 6.2 minutes, dips to 0.49, peaks at 0.91 and ends at 0.77.
+# Seed 0 first reaches 0.8 after 11.5 minutes and ends at 0.87 (0.72 in 500 iterations), but
+# still dips to 0.68. Each run takes 33 minutes
+# (`data/sparse_point_robot_lite_fast1000_seed*/`).
 
 # %% [markdown]
 # ### Sample efficiency and time to a solution
