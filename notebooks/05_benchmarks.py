@@ -36,10 +36,11 @@
 # there (the notebook discovers them; `data/README.md` gives the command that made each).
 # There are no exercises.
 #
-# **Run time:** the full run takes **about 1 to 1.5 minutes** on a 2-core CPU: 68 s and 82 s
-# for `python scripts/build_notebooks.py notebooks/05_benchmarks.py` in two builds, of which
-# 44 s and 47 s in the notebook's cells (the last cell prints this build's), most of that the
-# bootstrap resampling; measured while other jobs shared the CPU. With `PEARL_LITE_SMOKE=1` it
+# **Run time:** the full run takes **from about 15 seconds to 1.5 minutes** on a 2-core CPU:
+# 15 s for `python scripts/build_notebooks.py notebooks/05_benchmarks.py` with the machine to
+# itself (2026-12-07; the last cell prints the time spent in the notebook's cells), 68 s and
+# 82 s in two earlier builds while other jobs shared the CPU; most of it is the bootstrap
+# resampling. With `PEARL_LITE_SMOKE=1` it
 # draws the same figures from the same data with fewer bootstrap resamples, in seconds.
 
 # %%
