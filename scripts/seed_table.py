@@ -71,11 +71,8 @@ def table(rows: list[dict[str, Any]], threshold: float) -> str:
             f"{r['settled_min']:.1f} ({r['settled_iteration']})"
         out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {settles} | "
                    f"{r['last']:.2f} | {r['last5']:.2f} |")
-    settled = [r["settled_min"] for r in rows if r["settled_min"] is not None]
-    summary = (reaching_summary([r["first"] for r in rows], threshold, noun="runs")
-               + f"; {len(settled)} settle (at or above it from some snapshot to the end"
-               + (f": median {np.median(settled):.1f} min, worst {max(settled):.1f})"
-                  if settled else ")")
+    summary = (reaching_summary([r["first"] for r in rows], threshold, noun="runs",
+                                settles=True)
                + f"; {sum(r['last5'] >= threshold for r in rows)} end with a mean of the last "
                f"five snapshots >= {threshold:g}")
     return "\n".join(out) + "\n\n" + summary + "\n"

@@ -266,6 +266,12 @@ def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
                     "worst 4.0), 1 stay at or above it")
     assert pv.reaching_summary([None], 0.8, noun="runs") == \
         "0 of 1 runs reach 0.8, 0 stay at or above it"
+    # with the settle count (both reaching runs settle at iteration 40, 4.0 min)
+    line = pv.reaching_summary([first, pv.first_reaching(curve, 0.85), None], 0.8, settles=True)
+    assert line.endswith("1 stay at or above it; 2 settle (at or above it from some snapshot "
+                         "to the end: median 4.0 min, worst 4.0)")
+    assert pv.reaching_summary([None], 0.8, settles=True).endswith(
+        "; 0 settle (at or above it from some snapshot to the end)")
     # notebook 5's tolerant reading: a run trained without snapshots gives empty arrays
     empty = read_snapshots(tmp_path / "nowhere", missing_ok=True)
     assert empty["seed"] is None

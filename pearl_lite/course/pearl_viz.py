@@ -500,19 +500,26 @@ def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str
 
 
 def reaching_summary(firsts: Sequence[Mapping[str, Any] | None], threshold: float = 0.8,
-                     noun: str = "seeds") -> str:
+                     noun: str = "seeds", settles: bool = False) -> str:
     """One line over several runs' :func:`first_reaching` results (``None`` for never).
 
     How many reach ``threshold``, the median and worst minutes to the first such snapshot (over
-    those that reach it) and how many stay there. Notebook 4's multi-seed plot and
-    ``scripts/seed_table.py`` print it.
+    those that reach it) and how many stay there; with ``settles=True`` also how many settle
+    (every snapshot from some point to the end at or above it) and the median and worst minute
+    they do. Notebook 4's multi-seed plots and ``scripts/seed_table.py`` print it.
     """
     reached = [f["minutes"] for f in firsts if f is not None]
     line = f"{len(reached)} of {len(firsts)} {noun} reach {threshold:g}"
     if reached:
         line += (f" (minutes to the first such snapshot: median {np.median(reached):.1f}, "
                  f"worst {max(reached):.1f})")
-    return line + f", {sum(bool(f['stays']) for f in firsts if f)} stay at or above it"
+    line += f", {sum(bool(f['stays']) for f in firsts if f)} stay at or above it"
+    if settles:
+        settled = [f["settled"]["minutes"] for f in firsts if f and f.get("settled")]
+        line += f"; {len(settled)} settle (at or above it from some snapshot to the end"
+        line += (f": median {np.median(settled):.1f} min, worst {max(settled):.1f})"
+                 if settled else ")")
+    return line
 
 
 def load_ablation_results(folder: str | Path) -> dict[str, dict[str, Any]]:
