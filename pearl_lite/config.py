@@ -135,6 +135,10 @@ class PEARLConfig:
     """Meta-test every this many iterations (oyster: every iteration)."""
     n_eval_tasks: int | None = None
     """Meta-test on the first this many test tasks; ``None`` means all of them."""
+    eval_tau: float = 1.0
+    """Meta-test (and save as ``agent.pt``) a Polyak average of the agent's weights, updated
+    after each iteration: ``avg <- (1 - eval_tau) * avg + eval_tau * weights``. 1 = the latest
+    weights, as the paper; collection and training always use the latest weights."""
 
     # ---- run
     max_path_length: int = 200
@@ -197,8 +201,9 @@ class PEARLConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if not 0.0 < self.lr_final_fraction <= 1.0:
             raise ValueError(f"lr_final_fraction must be in (0, 1], got {self.lr_final_fraction}")
-        if not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"tau must be in (0, 1], got {self.tau}")
+        for name in ("tau", "eval_tau"):
+            if not 0.0 < float(getattr(self, name)) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)!r}")
         if not 0.0 <= self.gamma < 1.0:
             raise ValueError(f"gamma must be in [0, 1), got {self.gamma}")
         for name in ("kl_lambda", "policy_mean_reg", "policy_std_reg"):

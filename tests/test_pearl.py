@@ -327,3 +327,36 @@ def test_learning_rates_decay_linearly_to_the_final_fraction():
     assert [const.learner.lr_scale(i) for i in range(3)] == [1.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="lr_final_fraction must be in"):
         get_config("point-robot", "smoke", lr_final_fraction=0.0)
+
+
+def test_eval_tau_meta_tests_a_polyak_average_of_the_weights(monkeypatch):
+    from pearl_lite.pearl import meta_train
+
+    tau = 0.25
+    tested = []
+    orig = meta_train.meta_test
+    monkeypatch.setattr(meta_train, "meta_test",
+                        lambda agent, *a, **kw: tested.append(agent) or orig(agent, *a, **kw))
+    avg = MetaTrainer(get_config("sparse-point-robot", "smoke", eval_tau=tau), seed=1)
+    assert avg.eval_agent is not avg.agent
+    for _ in range(2):
+        before = {k: v.clone() for k, v in avg.eval_agent.state_dict().items()}
+        avg.train_iteration()
+        online = avg.agent.state_dict()
+        for k, v in avg.eval_agent.state_dict().items():
+            if v.is_floating_point():  # avg <- (1 - tau) avg + tau online
+                torch.testing.assert_close(v, (1 - tau) * before[k] + tau * online[k])
+    latest = MetaTrainer(get_config("sparse-point-robot", "smoke"), seed=1)  # re-seeds torch
+    assert latest.eval_agent is latest.agent
+    for _ in range(2):
+        latest.train_iteration()
+    # the average is what is meta-tested; it is not the latest weights
+    assert tested[0] is avg.eval_agent and tested[-1] is latest.agent
+    assert not torch.equal(next(avg.eval_agent.policy.parameters()),
+                           next(avg.agent.policy.parameters()))
+    # collection and training never see the average: the same run as eval_tau = 1
+    for k, v in latest.agent.state_dict().items():
+        assert torch.equal(v, avg.agent.state_dict()[k]), k
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match=r"eval_tau must be in \(0, 1\]"):
+            get_config("sparse-point-robot", "smoke", eval_tau=bad)

@@ -247,3 +247,31 @@ def test_set_overrides_the_preset_and_is_recorded(tmp_path, cli):
                          "--set", "kl_lambda"), "--set", "key=value")
     _one_line_error(*cli("pearl_lite.train", "point-robot", "--out", str(tmp_path / "a"),
                          "--set", "warp_speed=9"), "unknown config keys", "warp_speed")
+
+
+def test_eval_tau_average_is_saved_resumed_and_evaluated(tmp_path):
+    from pearl_lite.runtime.evaluate import evaluate_run
+
+    def run(out, iterations, resume=False):
+        train_mod.train("point-robot", "smoke", 0, out, iterations=iterations,  # dense returns
+                        resume=resume, progress=False, overrides={"eval_tau": 0.5})
+
+    run(tmp_path / "straight", 4)
+    run(tmp_path / "resumed", 2)
+    run(tmp_path / "resumed", 4, resume=True)
+    a, b = _ckpt(tmp_path / "straight"), _ckpt(tmp_path / "resumed")
+    for k in a["eval_agent"]:  # resume continues the average exactly
+        assert torch.equal(a["eval_agent"][k], b["eval_agent"][k]), k
+    # agent.pt holds the average (what is meta-tested), checkpoint.pt both
+    shipped = torch.load(tmp_path / "straight" / "agent.pt", weights_only=True)["agent"]
+    assert all(torch.equal(shipped[k], v) for k, v in a["eval_agent"].items())
+    assert not all(torch.equal(a["agent"][k], v) for k, v in a["eval_agent"].items())
+    # evaluating the run folder (its checkpoint.pt) meta-tests the average too
+    _, from_ckpt = evaluate_run(tmp_path / "straight", num_evals=1)
+    _, from_agent = evaluate_run(tmp_path / "straight", tmp_path / "straight" / "agent.pt",
+                                 num_evals=1)
+    assert from_ckpt["returns"] == from_agent["returns"]
+    latest = dict(a, eval_agent=None)  # the same checkpoint without the average
+    torch.save(latest, tmp_path / "latest.pt")
+    _, from_latest = evaluate_run(tmp_path / "straight", tmp_path / "latest.pt", num_evals=1)
+    assert from_latest["returns"] != from_ckpt["returns"]

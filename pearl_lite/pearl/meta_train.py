@@ -31,6 +31,7 @@ Usage::
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -95,6 +96,10 @@ class MetaTrainer:
         act_dim = self.env.action_space.shape[0]
         self.agent = PEARLAgent(obs_dim, act_dim, cfg).to(self.device)
         self.learner = PEARLLearner(self.agent, cfg)
+        #: The agent that is meta-tested and saved as ``agent.pt``: ``agent`` itself, or with
+        #: ``eval_tau < 1`` a Polyak average of its weights (:meth:`update_eval_agent`).
+        self.eval_agent = self.agent if cfg.eval_tau == 1.0 else \
+            copy.deepcopy(self.agent).requires_grad_(False)
         #: The gradient step, ``(batch, context) -> stats``: the learner's eager step, or the
         #: same step replayed as a CUDA graph (``pearl_lite.runtime.cuda_graphs``).
         self.gradient_step: Callable[[dict[str, Tensor], Tensor], dict[str, Tensor]] = \
@@ -255,6 +260,24 @@ class MetaTrainer:
             self.grad_steps += 1
         return sums
 
+    @torch.no_grad()
+    def update_eval_agent(self) -> None:
+        """Move the meta-tested average towards the latest weights by ``eval_tau``.
+
+        Every gradient step moves the weights a little; late in training those moves make the
+        meta-test success swing from one snapshot to the next. An average of the last
+        ~``1 / eval_tau`` iterations' weights (Polyak & Juditsky's iterate averaging) swings
+        less. Parameters and buffers are averaged alike; integer buffers are copied.
+        """
+        if self.eval_agent is self.agent:
+            return
+        online = self.agent.state_dict()
+        for name, avg in self.eval_agent.state_dict().items():
+            if avg.is_floating_point():
+                avg.lerp_(online[name], self.cfg.eval_tau)
+            else:
+                avg.copy_(online[name])
+
     # ---- the second process (async_collection) ----------------------------------------
 
     def _worker(self) -> CollectorProcess:
@@ -340,6 +363,7 @@ class MetaTrainer:
             time_collect, time_train = t1 - t0, t2 - t1
 
         self.iteration += 1
+        self.update_eval_agent()
         row: dict[str, Any] = {"iteration": self.iteration, "env_steps": self.env_steps,
                                "grad_steps": self.grad_steps,
                                "train_return": float(np.mean(train_returns))}
@@ -350,7 +374,7 @@ class MetaTrainer:
             tasks = self.eval_tasks
             if self._eval_venv is None:
                 self._eval_venv = make_vector_env(cfg.env, tasks, seed=0, n_tasks=cfg.n_tasks)
-            res = meta_test(self.agent, cfg, tasks, seed=self.seed * 100_003 + self.iteration,
+            res = meta_test(self.eval_agent, cfg, tasks, seed=self.seed * 100_003 + self.iteration,
                             venv=self._eval_venv)
             self.last_eval = res
             test.update(test_return=res.final_return, test_return_first=float(res.returns[:, 0]

@@ -81,6 +81,8 @@ def trainer_state(trainer: MetaTrainer) -> dict[str, Any]:
         "rl_buffer": trainer.rl_buffer.state_dict(),
         "enc_buffer": trainer.enc_buffer.state_dict(),
         "collector": trainer.collector_state(),  # async_collection: the worker's RNG states
+        "eval_agent": (None if trainer.eval_agent is trainer.agent
+                       else trainer.eval_agent.state_dict()),  # eval_tau < 1: the average
         "rng": rng_state(trainer.rng),
     }
 
@@ -99,6 +101,8 @@ def load_trainer_state(trainer: MetaTrainer, state: dict[str, Any]) -> None:
     if isinstance(trainer.gradient_step, CUDAGraphStep) and trainer.gradient_step.captured:
         raise ValueError("load the checkpoint before the first CUDA-graph step")
     trainer.agent.load_state_dict(state["agent"])
+    if trainer.eval_agent is not trainer.agent:
+        trainer.eval_agent.load_state_dict(state.get("eval_agent") or state["agent"])
     trainer.learner.load_state_dict(state["learner"])
     trainer.rl_buffer.load_state_dict(state["rl_buffer"])
     trainer.enc_buffer.load_state_dict(state["enc_buffer"])
@@ -110,11 +114,14 @@ def load_trainer_state(trainer: MetaTrainer, state: dict[str, Any]) -> None:
 
 
 def agent_state(trainer: MetaTrainer) -> dict[str, Any]:
-    """The networks only, with the config and counters: what ``agent.pt`` and snapshots hold."""
+    """The networks only, with the config and counters: what ``agent.pt`` and snapshots hold.
+
+    These are the networks that are meta-tested: with ``eval_tau < 1`` their average.
+    """
     return {"format": AGENT_FORMAT, "config": trainer.cfg.to_dict(),
             "seed": trainer.seed, "iteration": trainer.iteration,
             "env_steps": trainer.env_steps, "grad_steps": trainer.grad_steps,
-            "elapsed": trainer.elapsed, "agent": trainer.agent.state_dict()}
+            "elapsed": trainer.elapsed, "agent": trainer.eval_agent.state_dict()}
 
 
 def save_checkpoint(trainer: MetaTrainer, run_dir: Path) -> None:

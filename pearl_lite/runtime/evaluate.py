@@ -70,7 +70,8 @@ def load_agent(run_dir: str | Path, checkpoint: str | Path | None = None,
     env = make_env(cfg.env, n_tasks=cfg.n_tasks, seed=0)
     agent = PEARLAgent(env.observation_space.shape[0], env.action_space.shape[0], cfg)
     try:
-        agent.load_state_dict(state["agent"])
+        # a full checkpoint of an eval_tau < 1 run also holds the meta-tested average
+        agent.load_state_dict(state.get("eval_agent") or state["agent"])
     except (RuntimeError, KeyError) as err:
         raise CLIError(f"{path}: the networks do not fit the config: {err}") from None
     return agent.to(device), cfg, seed
