@@ -73,9 +73,11 @@ class MetaTrainer:
     Side effect: ``torch.set_num_threads(cfg.torch_threads)`` (process-wide).
 
     Attributes:
-        agent, learner, gradient_step (the learner's step, or its CUDA-graph replay), env (a
-        single env holding the tasks and the train/test split), rl_buffer, enc_buffer,
-        iteration (iterations done), env_steps, grad_steps, elapsed (training seconds).
+        agent, eval_agent (what is meta-tested: ``agent``, or with ``eval_tau < 1`` a Polyak
+        average of its weights), learner, gradient_step (the learner's step, or its CUDA-graph
+        replay), env (a single env holding the tasks and the train/test split), rl_buffer,
+        enc_buffer, iteration (iterations done), env_steps, grad_steps, elapsed (training
+        seconds).
 
     Checkpoints (everything needed to continue exactly) are written and read by
     ``pearl_lite.runtime.checkpoint``.
