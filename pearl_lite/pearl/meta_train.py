@@ -45,6 +45,7 @@ from pearl_lite.encoder import make_context
 from pearl_lite.envs import make_env, make_vector_env
 from pearl_lite.envs.vector import switch_tasks
 from pearl_lite.exercises import implementation
+from pearl_lite.nets import polyak_update
 from pearl_lite.pearl.agent import PEARLAgent
 from pearl_lite.pearl.collector import CollectorProcess
 from pearl_lite.pearl.learner import PEARLLearner
@@ -262,23 +263,18 @@ class MetaTrainer:
             self.grad_steps += 1
         return sums
 
-    @torch.no_grad()
     def update_eval_agent(self) -> None:
         """Move the meta-tested average towards the latest weights by ``eval_tau``.
 
         Every gradient step moves the weights a little; late in training those moves make the
         meta-test success swing from one snapshot to the next. An average of the last
         ~``1 / eval_tau`` iterations' weights (Polyak & Juditsky's iterate averaging) swings
-        less. Parameters and buffers are averaged alike; integer buffers are copied.
+        less. It is the target networks' soft update, :func:`~pearl_lite.nets.polyak_update`,
+        applied to all of the agent's parameters (the agent has no buffers).
         """
-        if self.eval_agent is self.agent:
-            return
-        online = self.agent.state_dict()
-        for name, avg in self.eval_agent.state_dict().items():
-            if avg.is_floating_point():
-                avg.lerp_(online[name], self.cfg.eval_tau)
-            else:
-                avg.copy_(online[name])
+        if self.eval_agent is not self.agent:
+            polyak_update(self.agent.parameters(), self.eval_agent.parameters(),
+                          self.cfg.eval_tau)
 
     # ---- the second process (async_collection) ----------------------------------------
 

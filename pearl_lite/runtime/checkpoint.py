@@ -102,7 +102,8 @@ def load_trainer_state(trainer: MetaTrainer, state: dict[str, Any]) -> None:
         raise ValueError("load the checkpoint before the first CUDA-graph step")
     trainer.agent.load_state_dict(state["agent"])
     if trainer.eval_agent is not trainer.agent:
-        trainer.eval_agent.load_state_dict(state.get("eval_agent") or state["agent"])
+        # eval_tau < 1 is part of the config checked above, so the checkpoint holds its average
+        trainer.eval_agent.load_state_dict(state["eval_agent"])
     trainer.learner.load_state_dict(state["learner"])
     trainer.rl_buffer.load_state_dict(state["rl_buffer"])
     trainer.enc_buffer.load_state_dict(state["enc_buffer"])
