@@ -18,6 +18,9 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``).
   posterior variance that ``progress.csv`` logs.
 - :func:`sparse_misses`: where a sparse meta-test's failures come from: goals that posterior
   sampling never found, against goals found and then lost.
+- :func:`search_repeats`: while the goal is still unfound, how often posterior sampling
+  searches a spot that an earlier trajectory already showed to be empty, against how often a
+  search point drawn at random among the goals would.
 """
 
 from __future__ import annotations
@@ -379,6 +382,58 @@ def sparse_misses(success_runs: Any) -> dict[str, float]:
             "lucky": float((~found & final).mean())}
 
 
+def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
+                   num_exp_traj_eval: int, radius: float = 0.1) -> dict[str, float]:
+    """How often posterior sampling searches again where an earlier trajectory found nothing.
+
+    For every meta-test run and every posterior trajectory (index ``k >= num_exp_traj_eval``)
+    before the run's first success: its *search point* is the position farthest from the
+    origin (where the robot starts; for the sparse point robot, where the trajectory aimed).
+    The trajectory *repeats* if that point lies within ``radius`` of a position that an
+    earlier trajectory of the same run visited (all of them rewardless, since the goal is not
+    yet found). The *chance* rate is the fraction of ``goals`` within ``radius`` of those same
+    earlier positions: how often a search point drawn at random among the possible goals
+    would repeat. A belief that learns from empty searches repeats less often than chance;
+    one that is drawn back to where it has been, more often.
+
+    Args:
+        next_obs_runs: ``(runs, tasks, trajectories, H, 2)`` positions
+            (``MetaTestResult.next_obs_runs``).
+        success_runs: ``(runs, tasks, trajectories)`` 0/1, did each trajectory reach the goal.
+        goals: ``(G, 2)`` the goals of the task family (all tasks, for the chance rate).
+        num_exp_traj_eval: the trajectories with z from the prior, which are not counted.
+        radius: how close counts as the same spot (default: half the goal radius, 0.1).
+
+    Returns:
+        ``repeat`` and ``chance`` (fractions of the counted trajectories; NaN when none is
+        counted) and ``n``, how many trajectories were counted.
+    """
+    pos = np.asarray(next_obs_runs, dtype=float)
+    s = np.asarray(success_runs, dtype=float)
+    g = np.asarray(goals, dtype=float)
+    if pos.ndim != 5 or pos.shape[-1] != 2 or pos.shape[:3] != s.shape:
+        raise ValueError("next_obs_runs must be (runs, tasks, trajectories, H, 2) and "
+                         "success_runs (runs, tasks, trajectories) with the same first three "
+                         f"sizes, got shapes {pos.shape} and {s.shape}")
+    if g.ndim != 2 or g.shape[1] != 2:
+        raise ValueError(f"goals must be (G, 2), got shape {g.shape}")
+    repeats, chance = [], []
+    for r in range(s.shape[0]):
+        for t in range(s.shape[1]):
+            for k in range(num_exp_traj_eval, s.shape[2]):
+                if s[r, t, :k].any():
+                    break  # found: the search is over
+                traj = pos[r, t, k]
+                far = traj[np.argmax(np.linalg.norm(traj, axis=-1))]
+                earlier = pos[r, t, :k].reshape(-1, 2)
+                repeats.append(np.linalg.norm(earlier - far, axis=-1).min() < radius)
+                d = np.linalg.norm(g[:, None] - earlier[None], axis=-1).min(-1)  # (G,)
+                chance.append((d < radius).mean())
+    n = len(repeats)
+    return {"repeat": float(np.mean(repeats)) if n else float("nan"),
+            "chance": float(np.mean(chance)) if n else float("nan"), "n": n}
+
+
 __all__ = ["MISMATCH_SOURCES", "ContextMismatch", "context_mismatch", "energy_distance",
-           "kl_parts", "optimal_returns", "sparse_misses", "training_context_beliefs",
-           "wasserstein_1d"]
+           "kl_parts", "optimal_returns", "search_repeats", "sparse_misses",
+           "training_context_beliefs", "wasserstein_1d"]

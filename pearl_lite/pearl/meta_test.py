@@ -47,6 +47,8 @@ class MetaTestResult:
             drawn from (first run).
         success_runs: ``(num_evals, n_tasks, n_trajs)`` 0/1, did trajectory k of each run enter
             the goal region (sparse tasks; ``success`` is its mean over runs), else None.
+        next_obs_runs: ``(num_evals, n_tasks, n_trajs, H, obs_dim)``, where every run went
+            (sparse tasks, whose observation is the robot's position), else None.
     """
 
     task_indices: np.ndarray
@@ -56,6 +58,7 @@ class MetaTestResult:
     z_mu: np.ndarray
     z_var: np.ndarray
     success_runs: np.ndarray | None = None
+    next_obs_runs: np.ndarray | None = None
 
     @property
     def final_return(self) -> float:
@@ -161,6 +164,7 @@ def meta_test(
     gen = torch.Generator(device="cpu").manual_seed(seed)
     returns = np.zeros((num_evals, len(idx), n_trajs))
     success = np.zeros((num_evals, len(idx), n_trajs)) if cfg.is_sparse else None
+    positions: list[np.ndarray] = []  # sparse tasks: each run's (n_tasks, n_trajs, H, 2)
     was_training = agent.training
     agent.eval()
     # The learner's Ex 4.4 after exercises.use("mine"), else the function above.
@@ -172,12 +176,14 @@ def meta_test(
         returns[run] = np.stack([p.returns for p in paths], axis=1)
         if success is not None:
             success[run] = np.stack([p.reached for p in paths], axis=1)
+            positions.append(np.stack([p.next_obs for p in paths], axis=1))
         if run == 0:
             first = (paths, np.stack([m.cpu().numpy() for m in mus]),
                      np.stack([v.cpu().numpy() for v in variances]))
     agent.train(was_training)
     return MetaTestResult(idx, returns.mean(0), None if success is None else success.mean(0),
-                          *first, success_runs=success)
+                          *first, success_runs=success,
+                          next_obs_runs=np.stack(positions) if positions else None)
 
 
 __all__ = ["MetaTestResult", "meta_test", "posterior_sampling"]
