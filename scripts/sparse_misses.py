@@ -13,7 +13,8 @@ earlier one did, the last did not: the posterior did not keep to it), with
 ``--repeats`` adds two columns from :func:`pearl_lite.course.pearl_measures.search_repeats`:
 of the posterior-sampling trajectories made while the goal was still unfound, the share that
 searched within half a goal radius of a spot an earlier trajectory had already found empty,
-and the share a search point drawn at random among the family's goals would have.
+and the share a search point drawn at random among the family's goals would have; and the
+quarter of the semicircle where most of the repeated searches went.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None
     res, _ = evaluate_run(run_dir, checkpoint, num_evals=num_evals)
     goals = np.stack([task["goal"] for task in make_env(cfg.env, n_tasks=cfg.n_tasks).tasks])
     rep = search_repeats(res.next_obs_runs, res.success_runs, goals, cfg.num_exp_traj_eval)
-    return {**sparse_misses(res.success_runs), "repeat": rep["repeat"], "chance": rep["chance"]}
+    return {**sparse_misses(res.success_runs), "repeat": rep["repeat"], "chance": rep["chance"],
+            "sectors": rep["sectors"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                              "an already empty spot, and the chance rate)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    extra = (" searches repeated | chance |", " ---: | ---: |") if args.repeats else ("", "")
+    extra = ((" searches repeated | chance | most repeats (repeats / searches there) |",
+              " ---: | ---: | --- |") if args.repeats else ("", ""))
     print("| run | success at the last trajectory | found earlier | found, then lost | "
           f"never found |{extra[0]}\n| --- | ---: | ---: | ---: | ---: |{extra[1]}")
     for run in args.runs:
@@ -73,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             row = (f"| {name} | {m['final']:.2f} | {m['found']:.2f} | {m['lost']:.2f} | "
                    f"{m['never']:.2f} |")
             if args.repeats:
-                row += f" {m['repeat']:.2f} | {m['chance']:.2f} |"
+                k = max(range(4), key=lambda i: m["sectors"][i][0])
+                reps, searches = m["sectors"][k]
+                row += (f" {m['repeat']:.2f} | {m['chance']:.2f} | {45 * k}-{45 * k + 45} degrees"
+                        f" ({reps} / {searches}) |")
             print(row)
     return 0
 

@@ -44,9 +44,11 @@ def test_search_repeats_counts_searches_of_empty_spots_until_the_goal_is_found()
     goals = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0], [0.7, 0.7]])
     m = search_repeats(pos, success, goals, num_exp_traj_eval=1)
     # before each counted search, 1 of the 4 goals lies within 0.1 of an empty spot: (0, 1)
-    assert m == {"repeat": 0.5, "chance": 0.25, "n": 2}
+    # searched at 90 degrees (a repeat) and at 0 degrees
+    assert m == {"repeat": 0.5, "chance": 0.25, "n": 2, "sectors": [(0, 1), (0, 0), (1, 1), (0, 0)]}
     success[0, 0, 1] = 1                  # task 0 found by trajectory 1: only it is counted
-    assert search_repeats(pos, success, goals, 1) == {"repeat": 1.0, "chance": 0.25, "n": 1}
+    m = search_repeats(pos, success, goals, 1)
+    assert (m["repeat"], m["chance"], m["n"]) == (1.0, 0.25, 1)
     assert np.isnan(search_repeats(pos, success, goals, 3)["repeat"])  # nothing counted
 
 
@@ -86,6 +88,7 @@ def test_script_repeats_adds_two_fractions(capsys):
     run = ROOT / "data" / "sparse_point_robot_lite_decay_seed6"
     assert script.main([str(run), "--num-evals", "2", "--repeats"]) == 0
     head, _, row = capsys.readouterr().out.strip().splitlines()[-3:]
-    assert head.split("|")[-3:-1] == [" searches repeated ", " chance "]
-    repeat, chance = (float(x) for x in row.split("|")[-3:-1])
+    assert head.split("|")[-4:-2] == [" searches repeated ", " chance "]
+    repeat, chance = (float(x) for x in row.split("|")[-4:-2])
+    assert "degrees (" in row.split("|")[-2]
     assert 0 <= repeat <= 1 and 0 < chance < 1

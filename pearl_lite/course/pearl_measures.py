@@ -406,7 +406,9 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
 
     Returns:
         ``repeat`` and ``chance`` (fractions of the counted trajectories; NaN when none is
-        counted) and ``n``, how many trajectories were counted.
+        counted), ``n``, how many trajectories were counted, and ``sectors``: for each quarter
+        of the upper half-plane by the search point's angle (0-45, 45-90, 90-135 and 135-180
+        degrees; angles below 0 count as 0 and above 180 as 180), ``(repeats, searches)``.
     """
     pos = np.asarray(next_obs_runs, dtype=float)
     s = np.asarray(success_runs, dtype=float)
@@ -417,7 +419,7 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
                          f"sizes, got shapes {pos.shape} and {s.shape}")
     if g.ndim != 2 or g.shape[1] != 2:
         raise ValueError(f"goals must be (G, 2), got shape {g.shape}")
-    repeats, chance = [], []
+    repeats, chance, sectors = [], [], np.zeros((4, 2), dtype=int)
     for r in range(s.shape[0]):
         for t in range(s.shape[1]):
             for k in range(num_exp_traj_eval, s.shape[2]):
@@ -427,11 +429,14 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
                 far = traj[np.argmax(np.linalg.norm(traj, axis=-1))]
                 earlier = pos[r, t, :k].reshape(-1, 2)
                 repeats.append(np.linalg.norm(earlier - far, axis=-1).min() < radius)
+                angle = np.degrees(np.arctan2(far[1], far[0]))
+                sectors[int(np.clip(angle // 45, 0, 3))] += (int(repeats[-1]), 1)
                 d = np.linalg.norm(g[:, None] - earlier[None], axis=-1).min(-1)  # (G,)
                 chance.append((d < radius).mean())
     n = len(repeats)
     return {"repeat": float(np.mean(repeats)) if n else float("nan"),
-            "chance": float(np.mean(chance)) if n else float("nan"), "n": n}
+            "chance": float(np.mean(chance)) if n else float("nan"), "n": n,
+            "sectors": [tuple(int(x) for x in row) for row in sectors]}
 
 
 __all__ = ["MISMATCH_SOURCES", "ContextMismatch", "context_mismatch", "energy_distance",
