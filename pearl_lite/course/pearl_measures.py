@@ -18,9 +18,9 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``).
   posterior variance that ``progress.csv`` logs.
 - :func:`sparse_misses`: where a sparse meta-test's failures come from: goals that posterior
   sampling never found, against goals found and then lost.
-- :func:`search_repeats`: while the goal is still unfound, how often posterior sampling
-  searches a spot that an earlier trajectory already showed to be empty, against how often a
-  search point drawn at random among the goals would.
+- :func:`search_repeats` (notebook 6, section 4): while the goal is still unfound, how often
+  posterior sampling searches a spot that an earlier trajectory already showed to be empty,
+  against how often a search point drawn at random among the goals would.
 """
 
 from __future__ import annotations
