@@ -61,11 +61,12 @@ from IPython.display import HTML, Markdown, display
 from pearl_lite.course import exploration as ex
 from pearl_lite.course.data import DATA_DIR
 from pearl_lite.course.notebook_tools import source_markdown
+from pearl_lite.course.pearl_measures import search_repeats, sparse_misses
 from pearl_lite.course.plotting import COLORS, use_course_style
 from pearl_lite.course.widgets_explore import ContextExplorer, TrajectoryExplorer, default_goals
 from pearl_lite.envs import make_env
 from pearl_lite.runtime.checkpoint import CLIError
-from pearl_lite.runtime.evaluate import load_agent
+from pearl_lite.runtime.evaluate import evaluate_run, load_agent
 from pearl_lite.runtime.train import train
 from pearl_lite.utils import budget, smoke_mode
 
@@ -615,6 +616,92 @@ if len(z["rows"]):
 # is not an arbitrary detail.
 
 # %% [markdown]
+# ### A whole search, on ten agents
+#
+# The test above looks at the first inference, after at most five empty trajectories. Does the
+# belief keep learning from empty searches for the rest of the meta-test? For the ten seeds of
+# the `lite` preset (the shipped `sparse_point_robot_lite_decay_seed*` agents; β = 1 above is
+# seed 0), we take every posterior-sampling trajectory made while the goal was still unfound
+# (official protocol, 5 runs per test goal). Its *search point* is where it went farthest
+# from the start. It **repeats** if that point lies within half a goal radius (0.1) of a spot
+# an earlier trajectory of the same run visited, and found empty.
+# `pearl_lite.course.pearl_measures.search_repeats` counts these repeats. Against them it sets
+# *chance*: how often a search point drawn at random among the 100 goals would land on those
+# same empty spots. A belief that learns from empty searches should repeat *less* often than
+# chance.
+
+# %%
+SEARCH_SEEDS = range(budget(10, 2))
+search = {}
+for k in SEARCH_SEEDS:
+    folder = DATA_DIR / f"sparse_point_robot_lite_decay_seed{k}"
+    try:
+        res, summary = evaluate_run(folder, num_evals=budget(5, 1))
+    except CLIError as err:
+        print(f"seed {k}: {err}")
+        continue
+    rep = search_repeats(res.next_obs_runs, res.success_runs, all_goals,
+                         summary["num_exp_traj_eval"])
+    search[k] = {**rep, **sparse_misses(res.success_runs)}
+    trap = max(range(4), key=lambda i: rep["sectors"][i][0])
+    print(f"seed {k}: success {search[k]['final']:.2f}, never found {search[k]['never']:.2f}; "
+          f"searches repeated {rep['repeat']:.2f} (chance {rep['chance']:.2f}); most repeats "
+          f"at {45 * trap}-{45 * trap + 45}° ({rep['sectors'][trap][0]} of "
+          f"{rep['sectors'][trap][1]} searches there)")
+
+
+def average_ranks(x):
+    """Ranks 0..n-1 of ``x``, tied values sharing their mean rank (for a rank correlation)."""
+    x = np.asarray(x, dtype=float)
+    r = np.empty(len(x))
+    r[x.argsort()] = np.arange(len(x))
+    for v in np.unique(x):
+        r[x == v] = r[x == v].mean()
+    return r
+
+
+seeds = list(search)
+rep_, chance_, never_ = (np.array([search[k][key] for k in seeds])
+                         for key in ("repeat", "chance", "never"))
+excess = rep_ - chance_
+rho = (np.corrcoef(average_ranks(excess), average_ranks(never_))[0, 1] if len(seeds) > 2
+       else float("nan"))
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+x = np.arange(len(seeds))
+ax0.bar(x - 0.2, rep_, 0.4, color=COLORS["posterior"], label="searches repeated")
+ax0.bar(x + 0.2, chance_, 0.4, color="0.7", label="chance")
+ax0.set(xticks=x, xticklabels=[f"seed {k}" for k in seeds], ylim=(0, 1),
+        ylabel="share of searches", title="repeated empty spots, per agent")
+ax0.tick_params(axis="x", labelsize=7)
+ax0.legend(fontsize=8)
+ax1.scatter(excess, never_, color=COLORS["posterior"])
+for k, e, n in zip(seeds, excess, never_, strict=True):
+    ax1.annotate(str(k), (e, n), fontsize=8, xytext=(3, 3), textcoords="offset points")
+ax1.axvline(0, color="0.6", lw=1, ls=":")
+ax1.set(xlabel="searches repeated minus chance", ylabel="share of runs never finding the goal",
+        title=f"rank correlation {rho:+.2f}")
+plt.show()
+print(f"{int((excess > 0).sum())} of {len(seeds)} agents repeat empty spots more often than "
+      f"chance; rank correlation of the excess with never finding the goal: {rho:+.2f}")
+
+# %% [markdown]
+# **What we find.** Across the ten agents the answer turns around (numbers printed above;
+# `data/sparse_point_robot_lite_ten_seeds.md` has the same table). Over a whole search, most
+# agents return to spots they have already found empty *more* often than a random search
+# would, and none clearly less often. The agents that do this most are the ones that most
+# often never find their goal: the rank correlation is strongly positive. Each weak agent has
+# a **trap**, a quarter of the semicircle its belief keeps coming back to, and the trap lies
+# somewhere else for each seed.
+#
+# Why would the belief return? Each transition adds one Gaussian factor to a product. An empty
+# transition can only pull the belief towards some mean, with some precision. It cannot say
+# "anywhere but here", and every further empty transition adds precision around wherever
+# those means lie. Training hardly ever corrects this. Once the agent is good, nearly every
+# training task's context batch contains a rewarded transition, so the encoder rarely learns
+# from a context in which every search failed. This is the limit of PEARL's exploration on
+# this task, and what holds back issue 15's "every seed reaches 0.8 and stays".
+
+# %% [markdown]
 # ## 5. The latent space
 #
 # The posterior mean of each of the 100 goals after a full meta-test context (20 trajectories,
@@ -670,7 +757,9 @@ print(f"{SHIPPED}: distance from the centre of the PCA plane, goals found "
 #   changing direction that sweeps the semicircle. A claim about exploration has to be tested
 #   against the strongest simple baseline, and on each task anew.
 # * A context without reward is informative: the encoder reads "no reward here" and its
-#   hypotheses move away from where it has been.
+#   hypotheses move away from where it has been. Over a whole search, though, most agents
+#   return to spots they already found empty more often than chance, each to its own trap;
+#   the more they do, the more goals they never find.
 # * β trades how fast the belief collapses against how long the agent keeps exploring, and
 #   the trade has a middle: β = 0.1 commits too early, β = 10 hardly commits, β = 1 does best
 #   (one seed each, section 3). Without the bottleneck, the deterministic encoder still
