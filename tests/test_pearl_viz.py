@@ -258,6 +258,10 @@ def test_snapshot_curve_sorts_and_first_reaching_reads_it(tmp_path):
     assert pv.first_reaching(curve, 0.85)["settled"]["index"] == 3  # reached there, stays
     assert pv.first_reaching(curve, 0.5)["settled"]["index"] == 0
     assert pv.first_reaching(curve, 0.95) is None
+    # 80 successes of 100 as a float sum gives 0.7999999999999999: that still reaches 0.8
+    rounded = {**curve, "success": np.array([0.5, np.mean([1.0] * 80 + [0.0] * 20) - 1e-16,
+                                             0.79, 0.9])}
+    assert rounded["success"][1] < 0.8 and pv.first_reaching(rounded, 0.8)["iteration"] == 20
     with pytest.raises(ValueError, match="--snapshots"):
         pv.snapshot_curve(tmp_path / "nowhere")
     # the one-line summary over seeds (notebook 4, scripts/seed_table.py)

@@ -484,18 +484,21 @@ def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str
     exactly when ``stays``.
     """
     success = np.asarray(curve["success"], dtype=float)
-    above = np.flatnonzero(success >= threshold)
+    # A success is a mean of 0/1 outcomes: 80 of 100 can come out as 0.7999999999999999, so
+    # "at least the threshold" allows for rounding (NaN counts as below).
+    ok = success >= threshold - 1e-9
+    above = np.flatnonzero(ok)
     if not above.size:
         return None
     i = int(above[0])
-    below = np.flatnonzero(~(success >= threshold))  # NaN counts as below
+    below = np.flatnonzero(~ok)
     j = int(below[-1]) + 1 if below.size else 0
     settled = None if j >= len(success) else {
         "index": j, "iteration": int(curve["iteration"][j]),
         "env_steps": int(curve["env_steps"][j]), "minutes": float(curve["minutes"][j])}
     return {"index": i, "iteration": int(curve["iteration"][i]),
             "env_steps": int(curve["env_steps"][i]), "minutes": float(curve["minutes"][i]),
-            "stays": bool((success[i:] >= threshold).all()),
+            "stays": bool(ok[i:].all()),
             "min_after": float(success[i:].min()), "settled": settled}
 
 
