@@ -1073,8 +1073,12 @@ else:
 # 0.79). It is not a cure, though. Seed 2 still never reaches 0.8 (best 0.77), and seed 4 still
 # falls to 0.51 around iterations 350–375. That dip lasts longer than the average's ten
 # iterations, so it is the training moving, not one noisy step. The average smooths the fast
-# swing; the slow one needs a better learner. The table with the commands:
-# `data/sparse_point_robot_lite_ten_seeds.md`, section "Averaging the weights".
+# swing. The slow one is not a learner that trains too little: twice the gradient steps per
+# iteration left three of four seeds where they were. It is how the belief uses searches that
+# found nothing. The weak agents return to spots they already found empty more often than
+# chance (notebook 6, section 4, measures it on ten agents). The table with the commands:
+# `data/sparse_point_robot_lite_ten_seeds.md`, sections "Averaging the weights", "Where the
+# failed searches go" and "Twice the gradient steps per iteration".
 
 # %% [markdown]
 # ### Sample efficiency and time to a solution
