@@ -61,7 +61,7 @@ from IPython.display import HTML, Markdown, display
 from pearl_lite.course import exploration as ex
 from pearl_lite.course.data import DATA_DIR
 from pearl_lite.course.notebook_tools import source_markdown
-from pearl_lite.course.pearl_measures import search_repeats, sparse_misses
+from pearl_lite.course.pearl_measures import busiest_sector, search_repeats, sparse_misses
 from pearl_lite.course.plotting import COLORS, use_course_style
 from pearl_lite.course.widgets_explore import ContextExplorer, TrajectoryExplorer, default_goals
 from pearl_lite.envs import make_env
@@ -643,11 +643,10 @@ for k in SEARCH_SEEDS:
     rep = search_repeats(res.next_obs_runs, res.success_runs, all_goals,
                          summary["num_exp_traj_eval"])
     search[k] = {**rep, **sparse_misses(res.success_runs)}
-    trap = max(range(4), key=lambda i: rep["sectors"][i][0])
+    lo, hi, reps, searches = busiest_sector(rep["sectors"])
     print(f"seed {k}: success {search[k]['final']:.2f}, never found {search[k]['never']:.2f}; "
           f"searches repeated {rep['repeat']:.2f} (chance {rep['chance']:.2f}); most repeats "
-          f"at {45 * trap}-{45 * trap + 45}° ({rep['sectors'][trap][0]} of "
-          f"{rep['sectors'][trap][1]} searches there)")
+          f"at {lo}-{hi}° ({reps} of {searches} searches there)")
 
 
 def average_ranks(x):

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pearl_lite.course.pearl_viz import first_reaching, reaching_summary, snapshot_curve
+from pearl_lite.course.pearl_viz import at_least, first_reaching, reaching_summary, snapshot_curve
 
 
 def seed_row(run_dir: Path, threshold: float) -> dict[str, Any]:
@@ -71,10 +71,10 @@ def table(rows: list[dict[str, Any]], threshold: float) -> str:
             f"{r['settled_min']:.1f} ({r['settled_iteration']})"
         out.append(f"| {r['run']} | {r['seed']} | {first} | {stays} | {settles} | "
                    f"{r['last']:.2f} | {r['last5']:.2f} |")
+    n_last5 = int(at_least([r["last5"] for r in rows], threshold).sum())
     summary = (reaching_summary([r["first"] for r in rows], threshold, noun="runs",
                                 settles=True)
-               + f"; {sum(r['last5'] >= threshold for r in rows)} end with a mean of the last "
-               f"five snapshots >= {threshold:g}")
+               + f"; {n_last5} end with a mean of the last five snapshots >= {threshold:g}")
     return "\n".join(out) + "\n\n" + summary + "\n"
 
 

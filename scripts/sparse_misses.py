@@ -22,30 +22,33 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from pearl_lite.course.pearl_measures import search_repeats, sparse_misses
+from pearl_lite.course.pearl_measures import busiest_sector, search_repeats, sparse_misses
 from pearl_lite.envs import make_env
 from pearl_lite.runtime.checkpoint import CLIError, read_run_config, snapshot_paths
 from pearl_lite.runtime.evaluate import evaluate_run
 
 
-def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None
-               ) -> dict[str, float]:
-    """:func:`sparse_misses` and :func:`search_repeats` (keys ``repeat``, ``chance``) of
-    ``run_dir``'s final agent (or ``checkpoint``) on its test tasks, meta-tested as
-    ``pearl_lite.evaluate`` does."""
+def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None,
+               repeats: bool = False) -> dict[str, Any]:
+    """:func:`sparse_misses` of ``run_dir``'s final agent (or ``checkpoint``) on its test tasks,
+    meta-tested as ``pearl_lite.evaluate`` does; with ``repeats``, also :func:`search_repeats`
+    (keys ``repeat``, ``chance``, ``sectors``)."""
     cfg, _ = read_run_config(run_dir)
     if not cfg.is_sparse:
         raise ValueError(f"{run_dir} is a {cfg.env} run; only sparse-point-robot has goals "
                          "to find")
     res, _ = evaluate_run(run_dir, checkpoint, num_evals=num_evals)
-    goals = np.stack([task["goal"] for task in make_env(cfg.env, n_tasks=cfg.n_tasks).tasks])
-    rep = search_repeats(res.next_obs_runs, res.success_runs, goals, cfg.num_exp_traj_eval)
-    return {**sparse_misses(res.success_runs), "repeat": rep["repeat"], "chance": rep["chance"],
-            "sectors": rep["sectors"]}
+    out: dict[str, Any] = sparse_misses(res.success_runs)
+    if repeats:
+        goals = np.stack([task["goal"] for task in make_env(cfg.env, n_tasks=cfg.n_tasks).tasks])
+        rep = search_repeats(res.next_obs_runs, res.success_runs, goals, cfg.num_exp_traj_eval)
+        out.update(repeat=rep["repeat"], chance=rep["chance"], sectors=rep["sectors"])
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,16 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             agents = [(f"{run.name} {p.stem}", p) for p in snapshot_paths(run)] + agents
         for name, checkpoint in agents:
             try:
-                m = run_misses(run, args.num_evals, checkpoint)
+                m = run_misses(run, args.num_evals, checkpoint, args.repeats)
             except (ValueError, OSError, CLIError) as err:
                 print(f"error: {err}", file=sys.stderr)
                 return 1
             row = (f"| {name} | {m['final']:.2f} | {m['found']:.2f} | {m['lost']:.2f} | "
                    f"{m['never']:.2f} |")
             if args.repeats:
-                k = max(range(4), key=lambda i: m["sectors"][i][0])
-                reps, searches = m["sectors"][k]
-                row += (f" {m['repeat']:.2f} | {m['chance']:.2f} | {45 * k}-{45 * k + 45} degrees"
+                lo, hi, reps, searches = busiest_sector(m["sectors"])
+                row += (f" {m['repeat']:.2f} | {m['chance']:.2f} | {lo}-{hi} degrees"
                         f" ({reps} / {searches}) |")
             print(row)
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pearl_lite.course.pearl_measures import search_repeats, sparse_misses
+from pearl_lite.course.pearl_measures import busiest_sector, search_repeats, sparse_misses
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "sparse_misses.py"
@@ -46,6 +46,7 @@ def test_search_repeats_counts_searches_of_empty_spots_until_the_goal_is_found()
     # before each counted search, 1 of the 4 goals lies within 0.1 of an empty spot: (0, 1)
     # searched at 90 degrees (a repeat) and at 0 degrees
     assert m == {"repeat": 0.5, "chance": 0.25, "n": 2, "sectors": [(0, 1), (0, 0), (1, 1), (0, 0)]}
+    assert busiest_sector(m["sectors"]) == (90, 135, 1, 1)
     success[0, 0, 1] = 1                  # task 0 found by trajectory 1: only it is counted
     m = search_repeats(pos, success, goals, 1)
     assert (m["repeat"], m["chance"], m["n"]) == (1.0, 0.25, 1)

@@ -439,6 +439,15 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
             "sectors": [tuple(int(x) for x in row) for row in sectors]}
 
 
-__all__ = ["MISMATCH_SOURCES", "ContextMismatch", "context_mismatch", "energy_distance",
-           "kl_parts", "optimal_returns", "search_repeats", "sparse_misses",
+def busiest_sector(sectors: Any) -> tuple[int, int, int, int]:
+    """The quarter of :func:`search_repeats`'s ``sectors`` with the most repeated searches.
+
+    Returns ``(from_degrees, to_degrees, repeats, searches)``, e.g. ``(135, 180, 251, 333)``.
+    """
+    k = max(range(len(sectors)), key=lambda i: sectors[i][0])
+    return 45 * k, 45 * k + 45, *sectors[k]
+
+
+__all__ = ["MISMATCH_SOURCES", "ContextMismatch", "busiest_sector", "context_mismatch",
+           "energy_distance", "kl_parts", "optimal_returns", "search_repeats", "sparse_misses",
            "training_context_beliefs", "wasserstein_1d"]

@@ -470,6 +470,15 @@ _RUN_FILE = re.compile(r"^(?P<variant>.+)_seed(?P<seed>\d+)\.csv$")
 snapshot_curve = read_snapshots
 
 
+def at_least(success: Any, threshold: float) -> np.ndarray:
+    """``success >= threshold`` elementwise, allowing for rounding; NaN counts as below.
+
+    A success is a mean of 0/1 outcomes, and 80 of 100 can sum to 0.7999999999999999: that
+    still reaches 0.8.
+    """
+    return np.asarray(success, dtype=float) >= threshold - 1e-9
+
+
 def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str, Any] | None:
     """When a :func:`snapshot_curve`'s success first reaches ``threshold``; ``None`` if never.
 
@@ -484,9 +493,7 @@ def first_reaching(curve: Mapping[str, Any], threshold: float = 0.8) -> dict[str
     exactly when ``stays``.
     """
     success = np.asarray(curve["success"], dtype=float)
-    # A success is a mean of 0/1 outcomes: 80 of 100 can come out as 0.7999999999999999, so
-    # "at least the threshold" allows for rounding (NaN counts as below).
-    ok = success >= threshold - 1e-9
+    ok = at_least(success, threshold)
     above = np.flatnonzero(ok)
     if not above.size:
         return None
