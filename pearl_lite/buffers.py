@@ -224,8 +224,12 @@ class MultiTaskReplayBuffer:
         self.pos[:], self.sizes[:] = state["pos"].numpy(), state["sizes"].numpy()
         self.rng.bit_generator.state = state["rng"]
 
-    def sample(self, task_indices, batch_size: int) -> dict[str, Tensor]:
+    def sample(self, task_indices, batch_size: int, first: int | None = None
+               ) -> dict[str, Tensor]:
         """``batch_size`` transitions drawn uniformly from each task in ``task_indices``.
+
+        With ``first``, only from each task's first ``first`` slots: its oldest transitions,
+        while its ring has not wrapped (PEARL's prior-phase data, ``prior_context_fraction``).
 
         Returns:
             dict of float32 tensors with a leading task axis: ``obs`` ``(T, B, obs_dim)``,
@@ -235,6 +239,9 @@ class MultiTaskReplayBuffer:
         _check_positive("batch_size", batch_size)
         tasks = np.asarray([self._check_task(t) for t in np.atleast_1d(task_indices)])
         sizes = self.sizes[tasks]
+        if first is not None:
+            _check_positive("first", first)
+            sizes = np.minimum(sizes, first)
         if (sizes == 0).any():
             empty = tasks[sizes == 0].tolist()
             raise ValueError(f"cannot sample from empty task buffers {empty}")

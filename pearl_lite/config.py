@@ -88,6 +88,10 @@ class PEARLConfig:
     """Transitions per task in the RL batch (drawn from all of the task's data)."""
     embedding_batch_size: int = 64
     """Transitions per task in the context batch (drawn from the encoder buffer)."""
+    prior_context_fraction: float = 0.0
+    """Share of each meta-batch's tasks whose training context is drawn only from the data
+    collected with z ~ prior (the first ``num_steps_prior`` of the encoder buffer), like the
+    first contexts of meta-test; 0 = the paper's S_c (data/sparse_point_robot_lite_ten_seeds.md)."""
     gamma: float = 0.99
     """Discount factor (default.py ``discount``)."""
     tau: float = 0.005
@@ -204,6 +208,15 @@ class PEARLConfig:
         for name in ("tau", "eval_tau"):
             if not 0.0 < float(getattr(self, name)) <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)!r}")
+        if not 0.0 <= self.prior_context_fraction <= 1.0:
+            raise ValueError("prior_context_fraction must be in [0, 1], got "
+                             f"{self.prior_context_fraction!r}")
+        if self.prior_context_fraction > 0 and (self.num_steps_prior == 0
+                                                or self.enc_buffer_size is not None):
+            raise ValueError("prior_context_fraction > 0 needs num_steps_prior > 0 and "
+                             "enc_buffer_size=None (the prior data first in each encoder buffer)"
+                             f", got num_steps_prior={self.num_steps_prior}, "
+                             f"enc_buffer_size={self.enc_buffer_size}")
         if not 0.0 <= self.gamma < 1.0:
             raise ValueError(f"gamma must be in [0, 1), got {self.gamma}")
         for name in ("kl_lambda", "policy_mean_reg", "policy_std_reg"):

@@ -89,6 +89,18 @@ def test_multitask_buffer_layout_and_sampling():
         buf.add(3, np.zeros(2), np.zeros(1), 0.0, np.zeros(2), False, False)
 
 
+def test_sampling_only_the_first_slots():
+    """``first=n``: only each task's oldest n transitions (PEARL's prior-phase context)."""
+    buf = MultiTaskReplayBuffer(n_tasks=2, obs_dim=2, act_dim=1, capacity=10, seed=0)
+    _fill(buf, 0, 8, 0)
+    _fill(buf, 100, 2, 1)  # fewer than `first`: all of them
+    batch = buf.sample([0, 1], batch_size=200, first=3)
+    assert set(batch["rew"][0].tolist()) == {0.0, 1.0, 2.0}
+    assert set(batch["rew"][1].tolist()) == {100.0, 101.0}
+    with pytest.raises(ValueError, match="first must be a positive integer"):
+        buf.sample([0], 2, first=0)
+
+
 def _add_steps(buf: MultiTaskReplayBuffer, task: int, start: int, n: int) -> None:
     """Add transitions whose obs value is their step number start..start+n-1."""
     steps = np.arange(start, start + n, dtype=np.float32)

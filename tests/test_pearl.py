@@ -225,6 +225,50 @@ def test_enc_buffer_size_must_be_positive():
         get_config("point-robot", "smoke", enc_buffer_size=0)
 
 
+def test_prior_context_fraction_draws_those_rows_from_the_prior_phase_only():
+    """The first round(fraction * meta_batch) rows of a training context come from the first
+    num_steps_prior transitions of the task's encoder buffer (z ~ prior); the rest from all of
+    it. Fraction 0 is the paper's sampler, draw for draw."""
+    cfg = get_config("sparse-point-robot", "smoke", num_steps_prior=20, num_steps_posterior=40,
+                     num_tasks_sample=2, meta_batch=4, embedding_batch_size=200,
+                     prior_context_fraction=0.5)
+    tr = MetaTrainer(cfg, seed=0)
+    tr.train_iteration()  # initial data for all tasks, then a round for two of them
+    visited = np.flatnonzero(tr.enc_buffer.sizes == 60)  # emptied, then 20 prior + 40 posterior
+    assert len(visited) == 2
+    slots = np.repeat(visited, 2)
+    ctx = tr.train_context_batch(slots)
+    assert ctx.shape[:2] == (4, 200)
+    d = tr.enc_buffer.obs_dim
+    for row, slot in enumerate(slots):
+        seen = {tuple(o) for o in ctx[row, :, :d].numpy().round(5)}
+        n = tr.enc_buffer.size(slot)
+        first = {tuple(o) for o in tr.enc_buffer.data["obs"][slot, :20].round(5)}
+        rest = {tuple(o) for o in tr.enc_buffer.data["obs"][slot, 20:n].round(5)}
+        if row < 2:
+            assert seen <= first
+        else:  # 200 draws from all n: some come from later than the prior phase
+            assert seen & (rest - first)
+    plain = get_config("sparse-point-robot", "smoke")
+    a = MetaTrainer(plain, seed=0)  # each trainer seeds torch's global RNG: one at a time
+    a.train_iteration()
+    b = MetaTrainer(plain, seed=0)
+    b.train_iteration()
+    s = np.arange(4)
+    torch.testing.assert_close(a.train_context_batch(s), b.context_batch(s))
+
+
+def test_prior_context_fraction_needs_prior_data_first():
+    with pytest.raises(ValueError, match=r"prior_context_fraction must be in \[0, 1\]"):
+        get_config("sparse-point-robot", "smoke", prior_context_fraction=1.5)
+    with pytest.raises(ValueError, match="needs num_steps_prior > 0 and enc_buffer_size=None"):
+        get_config("sparse-point-robot", "smoke", prior_context_fraction=0.25,
+                   enc_buffer_size=1000)
+    with pytest.raises(ValueError, match="needs num_steps_prior > 0"):
+        get_config("sparse-point-robot", "smoke", prior_context_fraction=0.25,
+                   num_steps_prior=0)
+
+
 def test_meta_test_adaptation_curve(sparse_trainer):
     tr = sparse_trainer
     cfg = tr.cfg

@@ -178,6 +178,28 @@ class MetaTrainer:
         return sample(self.rl_buffer, self.enc_buffer, slots, n or self.cfg.embedding_batch_size,
                       self.agent.use_next_obs_in_context)
 
+    def train_context_batch(self, task_slots: np.ndarray) -> Tensor:
+        """The context batch ``(T, N, context_dim)`` of one gradient step.
+
+        The paper's S_c (:meth:`context_batch`), except with ``prior_context_fraction``: then
+        the first ``k`` rows hold only each task's prior-phase data (collected with z ~ prior,
+        the first ``num_steps_prior`` transitions of a freshly emptied encoder buffer). Those
+        trajectories go wherever the prior sends them, so an empty one says only "not here",
+        as at the start of meta-test; the posterior's trajectories, which head for the goal,
+        say "over there" even before they reach it.
+        """
+        cfg = self.cfg
+        k = round(cfg.prior_context_fraction * len(task_slots))
+        if k == 0:
+            return self.context_batch(task_slots)
+        b = self.enc_buffer.sample(task_slots[:k], cfg.embedding_batch_size,
+                                   first=cfg.num_steps_prior)
+        prior = make_context(b["obs"], b["act"], b["rew"],
+                             b["next_obs"] if self.agent.use_next_obs_in_context else None)
+        if k == len(task_slots):
+            return prior
+        return torch.cat([prior, self.context_batch(task_slots[k:])])
+
     def collect(self, slots: np.ndarray, num_steps: int, posterior: bool, to_enc: bool) -> list:
         """Collect ``num_steps`` transitions (whole trajectories) in each task slot, batched.
 
@@ -248,7 +270,8 @@ class MetaTrainer:
         """Algorithm 1's ``num_train_steps_per_itr`` gradient steps; the sums of their stats.
 
         Each step draws ``meta_batch`` training tasks (with replacement) and, for each, an RL
-        batch from its RL buffer and a context batch from its encoder buffer (the two samplers).
+        batch from its RL buffer and a context batch from its encoder buffer (the two samplers;
+        :meth:`train_context_batch`).
         """
         cfg = self.cfg
         self.agent.train()
@@ -257,7 +280,7 @@ class MetaTrainer:
         for _ in range(cfg.num_train_steps_per_itr):
             task_slots = self.rng.choice(len(self.train_tasks), size=cfg.meta_batch)
             batch = self.rl_buffer.sample(task_slots, cfg.batch_size)
-            stats = self.gradient_step(batch, self.context_batch(task_slots))
+            stats = self.gradient_step(batch, self.train_context_batch(task_slots))
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v
             self.grad_steps += 1
