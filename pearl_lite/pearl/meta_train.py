@@ -184,9 +184,10 @@ class MetaTrainer:
         The paper's S_c (:meth:`context_batch`), except with ``prior_context_fraction``: then
         the first ``k`` rows hold only each task's prior-phase data (collected with z ~ prior,
         the first ``num_steps_prior`` transitions of a freshly emptied encoder buffer). Those
-        trajectories go wherever the prior sends them, so an empty one says only "not here",
-        as at the start of meta-test; the posterior's trajectories, which head for the goal,
-        say "over there" even before they reach it.
+        trajectories go wherever the prior sends them, like the first ones of a meta-test, so
+        on a sparse task such a context is often one in which every search failed: the context
+        a meta-test holds until it finds the goal, and one the paper's S_c rarely draws once
+        the agent is good (notebook 6, section 4).
         """
         cfg = self.cfg
         k = round(cfg.prior_context_fraction * len(task_slots))
@@ -194,8 +195,7 @@ class MetaTrainer:
             return self.context_batch(task_slots)
         b = self.enc_buffer.sample(task_slots[:k], cfg.embedding_batch_size,
                                    first=cfg.num_steps_prior)
-        prior = make_context(b["obs"], b["act"], b["rew"],
-                             b["next_obs"] if self.agent.use_next_obs_in_context else None)
+        prior = self.agent.context(b["obs"], b["act"], b["rew"], b["next_obs"])
         if k == len(task_slots):
             return prior
         return torch.cat([prior, self.context_batch(task_slots[k:])])
