@@ -1,4 +1,5 @@
-"""sparse_misses, search_repeats (pearl_lite.course.pearl_measures) and scripts/sparse_misses.py."""
+"""sparse_misses, search_repeats, lost_goals, lost_beliefs (pearl_lite.course.pearl_measures) and
+scripts/sparse_misses.py."""
 
 import importlib.util
 from pathlib import Path
@@ -6,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pearl_lite.course.pearl_measures import busiest_sector, search_repeats, sparse_misses
+from pearl_lite.course.pearl_measures import (
+    BELIEF_PARTS,
+    busiest_sector,
+    lost_beliefs,
+    lost_goals,
+    search_repeats,
+    sparse_misses,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "sparse_misses.py"
@@ -93,3 +101,69 @@ def test_script_repeats_adds_two_fractions(capsys):
     repeat, chance = (float(x) for x in row.split("|")[-4:-2])
     assert "degrees (" in row.split("|")[-2]
     assert 0 <= repeat <= 1 and 0 < chance < 1
+
+
+def _lost_and_kept_runs():
+    """One run, two tasks with the goal at 90 degrees, four trajectories of two steps (the
+    first from the prior): task 0 finds the goal by a graze and then misses 15 degrees to the
+    left of it, on the side the graze came from; task 1 finds it dead centre and keeps it."""
+    def aim(degrees, reach=1.0):
+        a = np.radians(degrees)
+        return [[0.5 * np.cos(a), 0.5 * np.sin(a)], [reach * np.cos(a), reach * np.sin(a)]]
+
+    pos = np.zeros((1, 2, 4, 2, 2))
+    pos[0, 0] = [aim(0), aim(99), aim(105), aim(105)]  # graze: 9 degrees off, 0.16 from the goal
+    pos[0, 1] = [aim(0), aim(90), aim(90), aim(90)]
+    success = np.array([[[0, 1, 0, 0], [0, 1, 1, 1]]])
+    goals = np.array([[0.0, 1.0], [0.0, 1.0]])
+    return pos, success, goals
+
+
+def test_lost_goals_compares_the_find_and_the_later_hits_of_lost_and_kept_runs():
+    pos, success, goals = _lost_and_kept_runs()
+    m = lost_goals(pos, success, goals, num_exp_traj_eval=1)
+    assert (m["found"], m["lost"]) == (2, 1)
+    assert m["closest_kept"] == pytest.approx(0.0)
+    assert m["closest_lost"] == pytest.approx(2 * np.sin(np.radians(4.5)))  # chord of 9 degrees
+    assert (m["later_kept"], m["later_lost"]) == (1.0, 0.0)
+    assert m["miss_angle"] == pytest.approx(15.0)
+    assert m["same_side"] == 1.0
+    pos[0, 0, 2:] = [np.array([[0.5, 0.0], [np.cos(np.radians(75)), np.sin(np.radians(75))]])] * 2
+    m = lost_goals(pos, success, goals, num_exp_traj_eval=1)  # misses on the other side now
+    assert (m["miss_angle"], m["same_side"]) == (pytest.approx(15.0), 0.0)
+
+
+def test_lost_goals_is_nan_where_nothing_is_counted_and_rejects_a_goal_per_family():
+    pos, success, goals = _lost_and_kept_runs()
+    m = lost_goals(pos, np.zeros_like(success), goals, num_exp_traj_eval=1)
+    assert (m["found"], m["lost"]) == (0, 0)
+    assert all(np.isnan(m[k]) for k in ("closest_kept", "later_lost", "miss_angle", "same_side"))
+    with pytest.raises(ValueError, match=r"goals must be \(tasks, 2\) = \(2, 2\)"):
+        lost_goals(pos, success, np.zeros((100, 2)), 1)
+
+
+def test_lost_beliefs_counts_the_same_runs_as_the_meta_test():
+    from pearl_lite.envs import make_env
+    from pearl_lite.pearl.meta_test import meta_test
+    from pearl_lite.runtime.evaluate import load_agent
+
+    # an agent that loses some goals it found (3 of its 20 runs with this seed)
+    agent, cfg, _ = load_agent(ROOT / "data" / "sparse_point_robot_lite_fast_pc25_seed2")
+    idx = make_env(cfg.env, n_tasks=cfg.n_tasks).test_task_idx
+    res = meta_test(agent, cfg, idx, num_evals=1)
+    b = lost_beliefs(agent, cfg, idx, num_evals=1)
+    m = sparse_misses(res.success_runs)
+    n = res.success_runs.shape[0] * res.success_runs.shape[1]
+    assert set(b) == set(BELIEF_PARTS) and b["whole"]["lost"][1] > 0
+    for part in BELIEF_PARTS:  # every part splits the same found runs into kept and lost
+        assert b[part]["lost"][1] == round(m["lost"] * n)
+        assert b[part]["kept"][1] == round((m["found"] - m["lost"]) * n)
+        assert 0 <= b[part]["kept"][0] <= b[part]["kept"][1]
+
+
+def test_script_lost_adds_the_found_then_lost_columns(capsys):
+    run = ROOT / "data" / "sparse_point_robot_lite_decay_seed6"
+    assert script.main([str(run), "--num-evals", "1", "--lost"]) == 0
+    head, _, row = capsys.readouterr().out.strip().splitlines()[-3:]
+    assert "first find's closest approach: kept / lost" in head
+    assert row.split("|")[-2].strip().split(" of ")[0].count("/") == 2

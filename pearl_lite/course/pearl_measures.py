@@ -21,10 +21,14 @@ Introduced in notebook 4 (``notebooks/04_pearl.py``).
 - :func:`search_repeats` (notebook 6, section 4): while the goal is still unfound, how often
   posterior sampling searches a spot that an earlier trajectory already showed to be empty,
   against how often a search point drawn at random among the goals would.
+- :func:`lost_goals` (notebook 6, section 4): of the runs that find their goal, what tells
+  those that lose it again from those that keep it; :func:`lost_beliefs`, which part of such a
+  run's context keeps the belief on the goal.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +37,7 @@ import torch
 
 from pearl_lite.envs import make_vector_env
 from pearl_lite.pearl.meta_test import posterior_sampling
+from pearl_lite.pearl.sampler import rollout
 
 # ---------------------------------------------------------------------------------------------
 # The optimum of the point robots
@@ -425,8 +430,7 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
             for k in range(num_exp_traj_eval, s.shape[2]):
                 if s[r, t, :k].any():
                     break  # found: the search is over
-                traj = pos[r, t, k]
-                far = traj[np.argmax(np.linalg.norm(traj, axis=-1))]
+                far = _search_point(pos[r, t, k])
                 earlier = pos[r, t, :k].reshape(-1, 2)
                 repeats.append(np.linalg.norm(earlier - far, axis=-1).min() < radius)
                 angle = np.degrees(np.arctan2(far[1], far[0]))
@@ -439,6 +443,141 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
             "sectors": [tuple(int(x) for x in row) for row in sectors]}
 
 
+def _search_point(traj: np.ndarray) -> np.ndarray:
+    """The position of a ``(H, 2)`` trajectory farthest from the origin: where it aimed."""
+    return traj[np.argmax(np.linalg.norm(traj, axis=-1))]
+
+
+def _angle_from(goal: np.ndarray, p: np.ndarray) -> float:
+    """Signed angle in degrees from the direction of ``goal`` to that of ``p``, in [-180, 180)."""
+    a = np.degrees(np.arctan2(p[1], p[0]) - np.arctan2(goal[1], goal[0]))
+    return float((a + 180) % 360 - 180)
+
+
+def lost_goals(next_obs_runs: Any, success_runs: Any, goals: Any,
+               num_exp_traj_eval: int) -> dict[str, float]:
+    """Sparse meta-test runs that find their goal: what tells those that lose it from the rest.
+
+    For every meta-test run in which a trajectory before the last reaches the goal, take the
+    first such trajectory (the *find*) and the posterior trajectories after it (index at least
+    ``num_exp_traj_eval``). The run is *lost* when its last trajectory misses (as in
+    :func:`sparse_misses`), else *kept*. Compared between the two: how close the find came to
+    the goal (a find at the edge of the goal region, a graze, says less about where the goal
+    is than one through its middle), and how many of the later trajectories reach the goal.
+    For the lost runs, where the later misses aim: the signed angle from the goal to each
+    miss's search point (the position farthest from the origin), on the goals' semicircle.
+
+    Args:
+        next_obs_runs: ``(runs, tasks, trajectories, H, 2)`` positions
+            (``MetaTestResult.next_obs_runs``).
+        success_runs: ``(runs, tasks, trajectories)`` 0/1, did each trajectory reach the goal.
+        goals: ``(tasks, 2)`` the goal of each meta-tested task.
+        num_exp_traj_eval: the trajectories with z from the prior.
+
+    Returns:
+        ``found`` and ``lost``, counts of runs; ``closest_kept`` and ``closest_lost``, the median
+        over runs of the find's smallest distance to the goal; ``later_kept`` and
+        ``later_lost``, the share of the later trajectories that reach the goal (pooled over
+        runs); ``miss_angle``, the median absolute angle in degrees from the goal to the later
+        misses of lost runs; ``same_side``, the share of lost runs whose misses (their median
+        angle) lie on the side of the goal the find aimed at. NaN where nothing is counted.
+    """
+    pos = np.asarray(next_obs_runs, dtype=float)
+    s = np.asarray(success_runs, dtype=float)
+    g = np.asarray(goals, dtype=float)
+    if pos.ndim != 5 or pos.shape[-1] != 2 or pos.shape[:3] != s.shape:
+        raise ValueError("next_obs_runs must be (runs, tasks, trajectories, H, 2) and "
+                         "success_runs (runs, tasks, trajectories) with the same first three "
+                         f"sizes, got shapes {pos.shape} and {s.shape}")
+    if g.shape != (s.shape[1], 2):
+        raise ValueError(f"goals must be (tasks, 2) = ({s.shape[1]}, 2), one goal per task, "
+                         f"got shape {g.shape}")
+
+    closest: dict[bool, list[float]] = {True: [], False: []}  # keyed by "lost"
+    later: dict[bool, list[float]] = {True: [], False: []}
+    miss_angles, same_side = [], []
+    for r in range(s.shape[0]):
+        for t in range(s.shape[1]):
+            hits = np.flatnonzero(s[r, t, :-1])
+            if hits.size == 0:
+                continue  # never found
+            find, goal = hits[0], g[t]
+            lost = not s[r, t, -1]
+            closest[lost].append(float(np.linalg.norm(pos[r, t, find] - goal, axis=-1).min()))
+            ks = range(max(find + 1, num_exp_traj_eval), s.shape[2])
+            later[lost] += [float(s[r, t, k]) for k in ks]
+            misses = [_angle_from(goal, _search_point(pos[r, t, k])) for k in ks
+                      if not s[r, t, k]]
+            if lost and misses:
+                miss_angles += misses
+                aim = _angle_from(goal, _search_point(pos[r, t, find]))
+                same_side.append(float(np.sign(np.median(misses)) * np.sign(aim) > 0))
+    nan = float("nan")
+    return {"found": len(closest[False]) + len(closest[True]), "lost": len(closest[True]),
+            "closest_kept": float(np.median(closest[False])) if closest[False] else nan,
+            "closest_lost": float(np.median(closest[True])) if closest[True] else nan,
+            "later_kept": float(np.mean(later[False])) if later[False] else nan,
+            "later_lost": float(np.mean(later[True])) if later[True] else nan,
+            "miss_angle": float(np.median(np.abs(miss_angles))) if miss_angles else nan,
+            "same_side": float(np.mean(same_side)) if same_side else nan}
+
+
+#: The parts of a found run's context that :func:`lost_beliefs` infers a belief from.
+BELIEF_PARTS = ("whole", "find", "find_and_later")
+
+
+@torch.no_grad()
+def lost_beliefs(agent: Any, cfg: Any, task_indices: Any, num_evals: int = 5,
+                 seed: int = 0) -> dict[str, dict[str, tuple[int, int]]]:
+    """Which part of a found run's context keeps the belief on the goal, and which pulls it off.
+
+    Meta-tests ``agent`` as :func:`pearl_lite.pearl.meta_test.meta_test` does with the same
+    ``seed`` (the same draws of z, the same start states: the same runs). For every run in which
+    a trajectory before the last reaches the goal (the first one is the *find*), the belief is
+    inferred again after the last trajectory from one part of the run's context:
+
+    - ``"whole"``: all of it (the belief the next trajectory would be drawn from);
+    - ``"find"``: the find alone;
+    - ``"find_and_later"``: the find and every trajectory after it.
+
+    One trajectory is then run with the *mean* of each belief (no draw), and it is counted
+    whether it reaches the goal, separately for runs whose last trajectory kept the goal and
+    runs that lost it (:func:`lost_goals`).
+
+    Returns:
+        ``{part: {"kept": (hits, runs), "lost": (hits, runs)}}`` for each part in
+        :data:`BELIEF_PARTS`.
+    """
+    idx = np.asarray(task_indices, dtype=np.int64)
+    venv = make_vector_env(cfg.env, idx, seed=0, n_tasks=cfg.n_tasks)
+    n_trajs = math.ceil(cfg.num_steps_per_eval / cfg.max_path_length)
+    horizon, device = cfg.max_path_length, agent.log_alpha.device
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    counts = {part: {"kept": [0, 0], "lost": [0, 0]} for part in BELIEF_PARTS}
+    was_training = agent.training
+    agent.eval()
+    for run in range(num_evals):
+        paths, _, _ = posterior_sampling(agent, venv, n_trajs, cfg.num_exp_traj_eval, horizon,
+                                         gen, cfg.eval_deterministic, env_seed=1000 * run)
+        context = torch.cat([agent.context(*(torch.as_tensor(x, device=device) for x in (
+            p.obs, p.act, p.reward, p.next_obs))) for p in paths], 1)  # (n, K * H, context_dim)
+        valid = np.concatenate([p.valid for p in paths], 1)  # (n, K * H)
+        s = np.stack([p.reached for p in paths], 1)  # (n, K): did trajectory k reach the goal
+        found, lost = s[:, :-1].any(1), ~s[:, -1]
+        find = s[:, :-1].argmax(1)[:, None]  # (n, 1): the first trajectory that reached it
+        traj = np.repeat(np.arange(n_trajs), horizon)[None]  # (1, K * H): each step's trajectory
+        parts = {"whole": traj >= 0, "find": traj == find, "find_and_later": traj >= find}
+        for part, keep in parts.items():
+            mu, _ = agent.infer_posterior(context, torch.as_tensor(valid & keep, device=device))
+            hit = rollout(agent.policy, venv, mu, horizon, deterministic=True,
+                          seed=1000 * run + n_trajs).reached
+            for name, runs in (("kept", found & ~lost), ("lost", found & lost)):
+                counts[part][name][0] += int(hit[runs].sum())
+                counts[part][name][1] += int(runs.sum())
+    agent.train(was_training)
+    return {part: {k: (v[0], v[1]) for k, v in c.items()} for part, c in counts.items()}
+
+
 def busiest_sector(sectors: Any) -> tuple[int, int, int, int]:
     """The quarter of :func:`search_repeats`'s ``sectors`` with the most repeated searches.
 
@@ -448,6 +587,7 @@ def busiest_sector(sectors: Any) -> tuple[int, int, int, int]:
     return 45 * k, 45 * k + 45, *sectors[k]
 
 
-__all__ = ["MISMATCH_SOURCES", "ContextMismatch", "busiest_sector", "context_mismatch",
-           "energy_distance", "kl_parts", "optimal_returns", "search_repeats", "sparse_misses",
-           "training_context_beliefs", "wasserstein_1d"]
+__all__ = ["BELIEF_PARTS", "MISMATCH_SOURCES", "ContextMismatch", "busiest_sector",
+           "context_mismatch", "energy_distance", "kl_parts", "lost_beliefs", "lost_goals",
+           "optimal_returns", "search_repeats", "sparse_misses", "training_context_beliefs",
+           "wasserstein_1d"]
