@@ -60,12 +60,12 @@ def run_misses(run_dir: Path, num_evals: int, checkpoint: Path | None = None,
                          "to find")
     res, _ = evaluate_run(run_dir, checkpoint, num_evals=num_evals)
     out: dict[str, Any] = sparse_misses(res.success_runs)
+    env = make_env(cfg.env, n_tasks=cfg.n_tasks)
     if repeats:
-        goals = np.stack([task["goal"] for task in make_env(cfg.env, n_tasks=cfg.n_tasks).tasks])
+        goals = np.stack([task["goal"] for task in env.tasks])
         rep = search_repeats(res.next_obs_runs, res.success_runs, goals, cfg.num_exp_traj_eval)
         out.update(repeat=rep["repeat"], chance=rep["chance"], sectors=rep["sectors"])
     if lost:
-        env = make_env(cfg.env, n_tasks=cfg.n_tasks)
         goals = np.stack([env.tasks[i]["goal"] for i in res.task_indices])
         out["lost_goals"] = lost_goals(res.next_obs_runs, res.success_runs, goals,
                                        cfg.num_exp_traj_eval)

@@ -387,6 +387,17 @@ def sparse_misses(success_runs: Any) -> dict[str, float]:
             "lucky": float((~found & final).mean())}
 
 
+def _positions_and_success(next_obs_runs: Any, success_runs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``next_obs_runs`` and ``success_runs`` as float arrays, their shapes checked together."""
+    pos = np.asarray(next_obs_runs, dtype=float)
+    s = np.asarray(success_runs, dtype=float)
+    if pos.ndim != 5 or pos.shape[-1] != 2 or pos.shape[:3] != s.shape:
+        raise ValueError("next_obs_runs must be (runs, tasks, trajectories, H, 2) and "
+                         "success_runs (runs, tasks, trajectories) with the same first three "
+                         f"sizes, got shapes {pos.shape} and {s.shape}")
+    return pos, s
+
+
 def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
                    num_exp_traj_eval: int, radius: float = 0.1) -> dict[str, float]:
     """How often posterior sampling searches again where an earlier trajectory found nothing.
@@ -415,13 +426,8 @@ def search_repeats(next_obs_runs: Any, success_runs: Any, goals: Any,
         of the upper half-plane by the search point's angle (0-45, 45-90, 90-135 and 135-180
         degrees; angles below 0 count as 0 and above 180 as 180), ``(repeats, searches)``.
     """
-    pos = np.asarray(next_obs_runs, dtype=float)
-    s = np.asarray(success_runs, dtype=float)
+    pos, s = _positions_and_success(next_obs_runs, success_runs)
     g = np.asarray(goals, dtype=float)
-    if pos.ndim != 5 or pos.shape[-1] != 2 or pos.shape[:3] != s.shape:
-        raise ValueError("next_obs_runs must be (runs, tasks, trajectories, H, 2) and "
-                         "success_runs (runs, tasks, trajectories) with the same first three "
-                         f"sizes, got shapes {pos.shape} and {s.shape}")
     if g.ndim != 2 or g.shape[1] != 2:
         raise ValueError(f"goals must be (G, 2), got shape {g.shape}")
     repeats, chance, sectors = [], [], np.zeros((4, 2), dtype=int)
@@ -482,13 +488,8 @@ def lost_goals(next_obs_runs: Any, success_runs: Any, goals: Any,
         misses of lost runs; ``same_side``, the share of lost runs whose misses (their median
         angle) lie on the side of the goal the find aimed at. NaN where nothing is counted.
     """
-    pos = np.asarray(next_obs_runs, dtype=float)
-    s = np.asarray(success_runs, dtype=float)
+    pos, s = _positions_and_success(next_obs_runs, success_runs)
     g = np.asarray(goals, dtype=float)
-    if pos.ndim != 5 or pos.shape[-1] != 2 or pos.shape[:3] != s.shape:
-        raise ValueError("next_obs_runs must be (runs, tasks, trajectories, H, 2) and "
-                         "success_runs (runs, tasks, trajectories) with the same first three "
-                         f"sizes, got shapes {pos.shape} and {s.shape}")
     if g.shape != (s.shape[1], 2):
         raise ValueError(f"goals must be (tasks, 2) = ({s.shape[1]}, 2), one goal per task, "
                          f"got shape {g.shape}")
